@@ -1,0 +1,75 @@
+# Chez Soi: `make run` serves the demo site, `make test` runs the suite, `make faults` breaks it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: run test install messages chromium lint audit bench faults clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed messages
+
+# Compiled with Babel so that no gettext binaries are needed.
+messages: $(VENV)/.installed
+	@$(BIN)/pybabel compile --domain django --directory locale --statistics 2>&1 | tail -n 2
+
+run: install
+	@mkdir -p var/broker var/broker-control var/outbox var/cache
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo_newsletter
+	@echo "Site:   http://$(HOST):$(PORT)/   (stop everything with Ctrl-C)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
+	  --schedule var/celerybeat-schedule & \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else echo "Browser tests need Chromium: run 'sudo apt-get install -y chromium' and retry."; exit 1; fi
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Known weaknesses in our code (bandit) and in installed packages (pip-audit): docs/security.md.
+audit: $(VENV)/.installed
+	$(BIN)/bandit -c pyproject.toml --quiet --recursive blog comments newsletter config
+	$(PY) .ci/audit_dependencies.py
+
+test: install chromium lint audit
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	  $(BIN)/pytest -m "not faults"
+
+# Faults and load (docs/RELIABILITY.md): each test starts its own redis-server, PostgreSQL cluster,
+# gunicorn and Celery worker on loopback, and breaks them. LOAD_SECONDS=20 shortens the load test.
+faults: install
+	@command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "make faults needs redis-server and PostgreSQL's server: apt-get install redis-server postgresql"; exit 1; }
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	  LOAD_SECONDS=$${LOAD_SECONDS:-60} $(BIN)/pytest -m faults
+
+# Measures the site under load (docs/BENCHMARKS.md) in its own database and Redis keys, which it
+# creates and removes itself; BENCH_DURATION=3 for a quick run.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chezsoi_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/7
+bench: install
+	@command -v wrk >/dev/null || if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+	else echo "The benchmark needs wrk: run 'sudo apt-get install -y wrk' and retry."; exit 1; fi
+	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_ALLOWED_HOSTS=127.0.0.1 \
+	  DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  DJANGO_SECURE_SSL_REDIRECT=False DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
+	  CACHE_KEY_PREFIX=chezsoi-bench PAGE_CACHE_ENABLED=False $(PY) manage.py bench
+
+clean:
+	rm -rf var db.sqlite3 staticfiles

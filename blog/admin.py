@@ -1,0 +1,146 @@
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db.models import Count
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from blog.models import Post, Tag
+from blog.services import post_publish, post_unpublish
+from newsletter.admin import send_post_as_newsletter
+
+# The admin is where editors publish: name it after the site rather than after Django.
+admin.site.site_header = settings.SITE_NAME
+admin.site.site_title = settings.SITE_NAME
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "publication_state",
+        "published_at",
+        "author",
+        "tag_names",
+        "comment_count",
+    ]
+    list_filter = ["status", "language", "tags", "comments_open", "published_at"]
+    list_select_related = ["author"]
+    search_fields = ["title", "slug", "excerpt", "body"]
+    date_hierarchy = "published_at"
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["tags"]
+    save_on_top = True
+    # Another app adds its own bulk action by appending its method name here.
+    actions = ["publish", "unpublish", send_post_as_newsletter]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "body"]}),
+        (
+            _("Publication"),
+            {
+                "fields": [
+                    ("status", "published_at"),
+                    "author",
+                    "tags",
+                    "language",
+                    "comments_open",
+                    "email_subscribers",
+                ]
+            },
+        ),
+        (_("Summary and cover"), {"fields": ["excerpt", "cover", "cover_alt"]}),
+        (
+            _("Search engines and sharing"),
+            {
+                "fields": ["seo_title", "seo_description"],
+                "description": _("Left empty, the title and the excerpt are used."),
+                "classes": ["collapse"],
+            },
+        ),
+    ]
+
+    class Media:
+        css = {"all": ["blog/admin.css"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_comment_count().prefetch_related("tags")
+
+    def get_changeform_initial_data(self, request):
+        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "author":
+            # Authors are the site's staff, not every reader who signed up to comment.
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "body":
+            field.widget.attrs.update({"rows": 24, "class": "vLargeTextField markdown-body"})
+            field.help_text = render_to_string("admin/blog/_markdown_help.html")
+        return field
+
+    def view_on_site(self, post):
+        # Drafts and scheduled posts are not public yet: staff see them through the preview.
+        if post.is_live:
+            return post.get_absolute_url()
+        return reverse("blog:preview", kwargs={"pk": post.pk})
+
+    @admin.display(description=_("status"), ordering="status")
+    def publication_state(self, post):
+        if post.status == Post.Status.DRAFT:
+            return Post.Status.DRAFT.label
+        if post.published_at > timezone.now():
+            return _("Scheduled")
+        return Post.Status.PUBLISHED.label
+
+    @admin.display(description=_("tags"))
+    def tag_names(self, post):
+        return ", ".join(tag.name for tag in post.tags.all())
+
+    @admin.display(description=_("comments"), ordering="comment_count")
+    def comment_count(self, post):
+        return post.comment_count
+
+    @admin.action(description=_("Publish the selected posts"), permissions=["change"])
+    def publish(self, request, queryset):
+        count = post_publish(posts=queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d post published.", "%(count)d posts published.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unpublish the selected posts"), permissions=["change"])
+    def unpublish(self, request, queryset):
+        count = post_unpublish(posts=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d post turned back into a draft.",
+                "%(count)d posts turned back into drafts.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "post_count"]
+    ordering = ["name"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(post_count=Count("posts"))
+
+    @admin.display(description=_("posts"), ordering="post_count")
+    def post_count(self, tag):
+        return tag.post_count

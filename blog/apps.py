@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+def _set_up_after_migrate(sender, apps=global_apps, **kwargs):
+    # Called once per migrated app, after auth has created that app's permissions; syncing on each
+    # call picks up the comments and newsletter models whichever order they arrive in. `flush`
+    # (run between transactional tests) sends the signal without `apps`.
+    from blog.services import EDITOR_APPS, editors_group_sync, site_sync
+
+    if sender.label not in EDITOR_APPS:
+        return
+    editors_group_sync(apps=apps)
+    if sender.label == "blog":
+        site_sync(apps=apps)
+
+
+class BlogConfig(AppConfig):
+    name = "blog"
+    verbose_name = _("Blog")
+
+    def ready(self):
+        post_migrate.connect(_set_up_after_migrate, dispatch_uid="blog.set_up_after_migrate")
+        # Connects the page cache's receivers in every process, Celery workers included: a comment
+        # approved by a worker must also refresh the pages that show it.
+        from blog import pagecache  # noqa: F401

@@ -1,0 +1,252 @@
+import math
+
+from django.conf import settings
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    SearchVectorField,
+)
+from django.db import connection, models
+from django.db.models import Count, F, Func, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncMonth
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+
+from blog.rendering import plain_text, render_post_markdown, summary_of
+
+WORDS_READ_PER_MINUTE = 230
+
+
+class TagQuerySet(models.QuerySet):
+    def in_use(self):
+        """Return the tags of published posts, each with its `post_count`."""
+        # Counting after filtering on the same relation counts only the published posts.
+        return (
+            self.filter(
+                posts__status=Post.Status.PUBLISHED, posts__published_at__lte=timezone.now()
+            )
+            .annotate(post_count=Count("posts", distinct=True))
+            .order_by("name")
+        )
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("blog:tag", kwargs={"slug": self.slug})
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self):
+        """Return the posts a reader may see: published, and not scheduled for later."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def neighbours(self, post):
+        """Return the posts just before and just after `post` in publication order."""
+        # One query for both (each side is an indexed LIMIT 1 subquery): a round trip is worth
+        # more than the rows it brings back on a post page (docs/performance.md).
+        earlier = self.filter(published_at__lt=post.published_at).order_by("-published_at", "-id")
+        later = self.filter(published_at__gt=post.published_at).order_by("published_at", "id")
+        found = (
+            self.filter(Q(pk__in=earlier.values("pk")[:1]) | Q(pk__in=later.values("pk")[:1]))
+            .only("title", "slug", "language", "published_at")
+            .order_by()
+        )
+        previous_post = next_post = None
+        for neighbour in found:
+            if neighbour.published_at < post.published_at:
+                previous_post = neighbour
+            else:
+                next_post = neighbour
+        return previous_post, next_post
+
+    def with_comment_count(self):
+        """Annotate each post with `comment_count`, its approved comments."""
+        # Counted for each post shown rather than grouped over every post, so that a page of ten
+        # costs the same whatever the number of posts (docs/BENCHMARKS.md).
+        comments = self.model._meta.get_field("comments").related_model.objects
+        approved = (
+            comments.filter(post=OuterRef("pk"), status="approved")
+            .order_by()
+            .values("post")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return self.annotate(comment_count=Coalesce(Subquery(approved), 0))
+
+    def for_detail(self):
+        """Return published posts with what a post page shows."""
+        return self.published().select_related("author").prefetch_related("tags")
+
+    def for_listing(self):
+        """Return published posts ready for a list page: tags and counts in fixed queries."""
+        # No author: list pages do not show it, and the join cost every list page.
+        return (
+            self.published()
+            .prefetch_related("tags")
+            # A list shows summaries: the texts and the search document are most of a row's weight.
+            .defer("body", "body_html", "search_document")
+            .with_comment_count()
+            .order_by("-published_at", "-id")
+        )
+
+    def months_with_counts(self):
+        """Return `{"month": date, "count": n}` for each month that has posts, newest first."""
+        return (
+            self.annotate(month=TruncMonth("published_at"))
+            .values("month")
+            .annotate(count=Count("id"))
+            .order_by("-month")
+        )
+
+    def search(self, terms: str):
+        """Return posts matching `terms`, best first (PostgreSQL full-text; plain match elsewhere)."""
+        if connection.vendor == "postgresql":
+            query = SearchQuery(terms, search_type="websearch", config="simple")
+            # Matching with @@ honours the query's quotes and exclusions, which a rank alone ignores.
+            return (
+                self.annotate(rank=SearchRank(F("search_document"), query))
+                .filter(search_document=query)
+                .order_by("-rank", "-published_at")
+            )
+        matches = Q()
+        for word in terms.split():
+            matches &= (
+                Q(title__icontains=word) | Q(excerpt__icontains=word) | Q(body__icontains=word)
+            )
+        return self.filter(matches).order_by("-published_at")
+
+
+class PostgresOnly(Func):
+    """Compute the wrapped expression on PostgreSQL; elsewhere (SQLite for `make run`), NULL."""
+
+    template = "%(expressions)s"
+    arity = 1
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if connection.vendor != "postgresql":
+            return "NULL", []
+        return super().as_sql(compiler, connection, **extra_context)
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    class Language(models.TextChoices):
+        FRENCH = "fr", _("French")
+        ENGLISH = "en", _("English")
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="posts",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(_("body"), help_text=_("Written in Markdown."))
+    body_html = models.TextField(editable=False, default="")
+    excerpt = models.TextField(
+        _("excerpt"), blank=True, help_text=_("Left empty, the start of the body is used.")
+    )
+    # What lists, feeds and emails show: the editor's excerpt, or else the start of the body,
+    # derived again at every save so that it follows edits of the body.
+    summary = models.TextField(editable=False, default="")
+    cover = models.ImageField(_("cover image"), upload_to="covers/%Y/", blank=True)
+    cover_alt = models.CharField(_("cover description (alt text)"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(
+        _("publication date"),
+        default=timezone.now,
+        db_index=True,
+        help_text=_("A date in the future schedules the post."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="posts", verbose_name=_("tags"))
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
+    )
+    seo_title = models.CharField(_("SEO title"), max_length=70, blank=True)
+    seo_description = models.CharField(_("SEO description"), max_length=160, blank=True)
+    comments_open = models.BooleanField(_("comments open"), default=True)
+    email_subscribers = models.BooleanField(
+        _("email to subscribers when published"),
+        default=False,
+        help_text=_("Sends this post to the mailing list once, when it goes live."),
+    )
+    word_count = models.PositiveIntegerField(default=0, editable=False)
+    # Kept by PostgreSQL and indexed (GIN, migration 0002), so a search parses no post's text.
+    search_document = models.GeneratedField(
+        expression=PostgresOnly(
+            SearchVector("title", weight="A", config="simple")
+            + SearchVector("excerpt", "body", weight="B", config="simple")
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        indexes = [models.Index(fields=["status", "published_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.body_html = render_post_markdown(self.body)
+        text = plain_text(self.body_html)
+        self.word_count = len(text.split())
+        self.summary = self.excerpt.strip() or summary_of(self.body_html)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("blog:post", kwargs={"slug": self.slug})
+
+    def get_canonical_path(self) -> str:
+        """Return the post's address under its own language's prefix, whatever the reader's."""
+        with translation.override(self.language):
+            return self.get_absolute_url()
+
+    def get_canonical_url(self) -> str:
+        return settings.SITE_URL + self.get_canonical_path()
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, math.ceil(self.word_count / WORDS_READ_PER_MINUTE))
+
+    @property
+    def meta_title(self) -> str:
+        return self.seo_title or self.title
+
+    @property
+    def meta_description(self) -> str:
+        return self.seo_description or Truncator(self.summary).chars(160)

@@ -1,0 +1,310 @@
+"""Serve the pages anonymous readers see from the cache, and forget them the moment they change.
+
+A cached page is stored under the site's content version, read from the cache in the same round
+trip; any change to what pages show (a post, a tag, an author, a comment becoming visible or
+invisible) writes a new version once its transaction commits, so the next request renders afresh.
+Time changes pages too, without any write (a scheduled post goes live, a post's comments close
+by themselves), so the version also carries when the next such moment comes, and expires then.
+
+Only readers with no cookie but the CSRF and language ones are served from the cache: a session,
+messages, the commenter's pending-comments cookie or any cookie we do not know may change what the
+page shows them. Per-reader values inside a page (the CSRF token of its forms, a CSP nonce, the
+time the comment form was shown) are cut out of the stored page and filled in again for each
+reader, so that forms keep working without JavaScript and their protections stay as they are.
+"""
+
+import hashlib
+import logging
+import re
+import time
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Min
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_save
+from django.dispatch import receiver
+from django.http import HttpResponse
+from django.middleware.csrf import _does_token_match, get_token
+from django.utils import timezone
+from django.utils.cache import cc_delim_re
+from redis.exceptions import RedisError
+
+from blog.models import Post, Tag
+from comments import tokens as comment_tokens
+from comments.models import Comment
+
+VERSION_KEY = "pagecache:version"
+CACHED_NAMESPACES = {"blog"}
+CACHED_VIEW_NAMES = {"comments:feed", "django.contrib.sitemaps.views.sitemap"}
+UNCACHED_VIEW_NAMES = {"blog:preview"}
+# Query parameters the cached views read; analytics tags never change a page and are left out of
+# the key. Any other parameter skips the cache, so made-up ones cannot fill it.
+PAGE_PARAMETERS = {"page", "q"}
+IGNORED_PARAMETER_PREFIXES = ("utm_",)
+SHAREABLE_VARY = {"cookie", "accept-language", "accept-encoding"}
+CSRF_TOKEN_CANDIDATE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
+# The comment form is signed with the time it was shown, to tell robots that answer at once:
+# each reader gets their own time, not the time the page was stored.
+COMMENT_ISSUED_FIELD = re.compile(rb'name="issued" value="([^"]+)"')
+CSRF_HOLE = "csrf"
+NONCE_HOLE = "csp-nonce"
+ISSUED_HOLE = "comment-issued"
+# A cache that is down must slow the site down, not take it down: Redis errors, or OSError for
+# the file cache used by `make run`.
+CACHE_ERRORS = (RedisError, OSError)
+
+logger = logging.getLogger(__name__)
+
+
+class PageCacheMiddleware:
+    """Answer anonymous GETs of reader pages from the cache; store what they render."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        slot = getattr(request, "_page_cache_slot", None)
+        if slot is not None and _is_shareable(request, response):
+            key, version = slot
+            entry = _entry_from_response(request, response, version)
+            if entry is not None:
+                try:
+                    cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+                except CACHE_ERRORS:
+                    logger.warning("Page cache unavailable; page not stored.", exc_info=True)
+                else:
+                    response["X-Page-Cache"] = "miss"
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not settings.PAGE_CACHE_ENABLED or not _is_cacheable_request(request):
+            return None
+        key = _page_key(request)
+        if key is None:
+            return None
+        try:
+            found = cache.get_many([VERSION_KEY, key])
+            version = _current_version(found.get(VERSION_KEY))
+        except CACHE_ERRORS:
+            logger.warning("Page cache unavailable; page rendered.", exc_info=True)
+            return None
+        entry = found.get(key)
+        if entry is not None and entry[0] == version:
+            response = _response_from_entry(request, entry)
+            if response is not None:
+                return response
+        if request.method == "GET":
+            request._page_cache_slot = (key, version)
+        return None
+
+
+def _is_cacheable_request(request) -> bool:
+    if request.method not in ("GET", "HEAD"):
+        return False
+    match = request.resolver_match
+    if match is None or match.view_name in UNCACHED_VIEW_NAMES:
+        return False
+    if match.namespace not in CACHED_NAMESPACES and match.view_name not in CACHED_VIEW_NAMES:
+        return False
+    shareable_cookies = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME}
+    return set(request.COOKIES) <= shareable_cookies
+
+
+def _page_key(request) -> str | None:
+    parameters = []
+    for name, values in request.GET.lists():
+        if name.startswith(IGNORED_PARAMETER_PREFIXES):
+            continue
+        if name not in PAGE_PARAMETERS:
+            return None
+        parameters.extend((name, value) for value in values)
+    address = "|".join(
+        (
+            request.scheme,
+            request.get_host(),
+            request.LANGUAGE_CODE,
+            request.path,
+            urlencode(sorted(parameters)),
+        )
+    )
+    return "pagecache:page:" + hashlib.sha256(address.encode()).hexdigest()
+
+
+def _current_version(stored) -> int:
+    """Return the content version, starting a new one if there is none or it has expired."""
+    if stored is not None:
+        version, expires_at = stored
+        if expires_at is None or time.time() < expires_at:
+            return version
+    return content_version_renew()
+
+
+def content_version_renew() -> int:
+    """Start a new content version, so every cached page is rendered afresh."""
+    # A clock reading never repeats an earlier version, even after the key was evicted.
+    version = time.time_ns()
+    next_change_at = _next_change_at()
+    expires_at = next_change_at.timestamp() if next_change_at else None
+    cache.set(VERSION_KEY, (version, expires_at), timeout=None)
+    return version
+
+
+def _next_change_at():
+    """Return when pages next change by time alone: a scheduled post, comments closing."""
+    now = timezone.now()
+    moments = [
+        Post.objects.filter(status=Post.Status.PUBLISHED, published_at__gt=now)
+        .aggregate(at=Min("published_at"))
+        .get("at")
+    ]
+    days = settings.COMMENTS_CLOSE_AFTER_DAYS
+    if days:
+        first_open = (
+            Post.objects.published()
+            .filter(comments_open=True, published_at__gt=now - timedelta(days=days))
+            .aggregate(at=Min("published_at"))
+            .get("at")
+        )
+        moments.append(first_open + timedelta(days=days) if first_open else None)
+    return min((moment for moment in moments if moment), default=None)
+
+
+def _is_shareable(request, response) -> bool:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    cache_control = response.get("Cache-Control", "").lower()
+    if any(word in cache_control for word in ("private", "no-store", "no-cache")):
+        return False
+    vary = {header.lower() for header in cc_delim_re.split(response.get("Vary", "")) if header}
+    if not vary <= SHAREABLE_VARY:
+        return False
+    session = getattr(request, "session", None)
+    if session is not None and session.modified:
+        return False
+    messages = getattr(request, "_messages", None)
+    return not (messages is not None and messages.added_new)
+
+
+def _entry_from_response(request, response, version):
+    """Return the response as a cache entry with its per-reader values cut out, or None."""
+    body = response.content
+    holes = []
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        secret = request.META["CSRF_COOKIE"]
+        if secret.encode() in body:
+            return None
+        # A token is masked differently each time it is written: only unmasking finds them all.
+        holes += [
+            (match.start(), match.end(), (CSRF_HOLE,))
+            for match in CSRF_TOKEN_CANDIDATE.finditer(body)
+            if _does_token_match(match.group().decode(), secret)
+        ]
+    nonce = getattr(request, "_csp_nonce", None)
+    if isinstance(nonce, str):
+        holes += [
+            (match.start(), match.end(), (NONCE_HOLE,))
+            for match in re.finditer(re.escape(nonce.encode()), body)
+        ]
+    for match in COMMENT_ISSUED_FIELD.finditer(body):
+        post_id = _comment_form_post(match.group(1).decode())
+        if post_id is not None:
+            holes.append((match.start(1), match.end(1), (ISSUED_HOLE, post_id)))
+    holes.sort()
+    parts, fillings, start = [], [], 0
+    for hole_start, hole_end, filling in holes:
+        parts.append(body[start:hole_start])
+        fillings.append(filling)
+        start = hole_end
+    parts.append(body[start:])
+    # The filled-in values may differ in length: the length is measured again on the way out.
+    headers = {name: value for name, value in response.items() if name != "Content-Length"}
+    return (version, headers, parts, fillings)
+
+
+def _comment_form_post(token: str) -> int | None:
+    try:
+        return int(signing.loads(token, salt=comment_tokens.FORM_ISSUED_SALT)["post"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def _response_from_entry(request, entry):
+    _version, headers, parts, fillings = entry
+    if (NONCE_HOLE,) in fillings and not hasattr(request, "csp_nonce"):
+        return None
+    values = {}
+    for filling in set(fillings):
+        if filling[0] == CSRF_HOLE:
+            values[filling] = get_token(request)
+        elif filling[0] == NONCE_HOLE:
+            values[filling] = str(request.csp_nonce)
+        else:
+            values[filling] = comment_tokens.form_issued_token(filling[1])
+    chunks = [parts[0]]
+    for filling, part in zip(fillings, parts[1:], strict=True):
+        chunks += [values[filling].encode(), part]
+    response = HttpResponse(b"".join(chunks))
+    for name, value in headers.items():
+        response[name] = value
+    response["X-Page-Cache"] = "hit"
+    return response
+
+
+def _content_changed():
+    # After commit: a page rendered before then would show the old content under the new version.
+    # Robust: the change is saved whatever the cache says; pages then expire with their timeout.
+    if settings.PAGE_CACHE_ENABLED:
+        transaction.on_commit(content_version_renew, robust=True)
+
+
+@receiver(post_save, sender=Post)
+@receiver(post_delete, sender=Post)
+@receiver(post_save, sender=Tag)
+@receiver(post_delete, sender=Tag)
+def _post_or_tag_changed(sender, **kwargs):
+    _content_changed()
+
+
+@receiver(m2m_changed, sender=Post.tags.through)
+def _post_tags_changed(sender, action, **kwargs):
+    if action.startswith("post_"):
+        _content_changed()
+
+
+@receiver(post_save, sender=get_user_model())
+def _author_changed(sender, update_fields=None, **kwargs):
+    # Signing in saves last_login, which no page shows.
+    if update_fields is None or set(update_fields) != {"last_login"}:
+        _content_changed()
+
+
+@receiver(pre_save, sender=Comment)
+def _remember_comment_visibility(sender, instance, **kwargs):
+    if not settings.PAGE_CACHE_ENABLED or instance._state.adding:
+        return
+    instance._page_cache_was_visible = Comment.objects.filter(
+        pk=instance.pk, status=Comment.Status.APPROVED
+    ).exists()
+
+
+@receiver(post_save, sender=Comment)
+@receiver(post_delete, sender=Comment)
+def _comment_changed(sender, instance, **kwargs):
+    # A comment waiting for moderation or caught as spam shows on no shared page: only one that
+    # is, or was, approved changes what readers see.
+    was_visible = getattr(instance, "_page_cache_was_visible", False)
+    if was_visible or instance.status == Comment.Status.APPROVED:
+        _content_changed()
+
+
+@receiver(post_migrate)
+def _schema_changed(sender, **kwargs):
+    # A deployment runs migrate: pages rendered by the previous code must not outlive it.
+    if sender.name == "blog":
+        _content_changed()

@@ -1,0 +1,91 @@
+import datetime
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+
+from blog.models import Post, Tag
+from comments.section import post_comments_context
+
+POSTS_PER_PAGE = 10
+
+
+def _paginated(request, posts):
+    return Paginator(posts, POSTS_PER_PAGE).get_page(request.GET.get("page"))
+
+
+def home(request):
+    page = _paginated(request, Post.objects.for_listing())
+    return render(request, "blog/home.html", {"page": page})
+
+
+def tag(request, slug):
+    tag = get_object_or_404(Tag, slug=slug)
+    page = _paginated(request, Post.objects.for_listing().filter(tags=tag))
+    return render(request, "blog/tag.html", {"tag": tag, "page": page})
+
+
+def archives(request):
+    context = {
+        "months": Post.objects.published().months_with_counts(),
+        "tags": Tag.objects.in_use(),
+    }
+    return render(request, "blog/archives.html", context)
+
+
+def archive_year(request, year):
+    _first_day(year, 1)
+    page = _paginated(request, Post.objects.for_listing().filter(published_at__year=year))
+    return render(request, "blog/archive.html", {"year": year, "page": page})
+
+
+def archive_month(request, year, month):
+    posts = Post.objects.for_listing().filter(published_at__year=year, published_at__month=month)
+    context = {"year": year, "month": _first_day(year, month), "page": _paginated(request, posts)}
+    return render(request, "blog/archive.html", context)
+
+
+def _first_day(year, month):
+    try:
+        return datetime.date(year, month, 1)
+    except ValueError:
+        raise Http404 from None
+
+
+def search(request):
+    # PostgreSQL refuses NUL characters in text: typed by nobody, sent by fuzzers and robots.
+    terms = request.GET.get("q", "").replace("\x00", "").strip()[:200]
+    posts = Post.objects.for_listing().search(terms) if terms else Post.objects.none()
+    return render(
+        request,
+        "blog/search.html",
+        {"search_terms": terms, "page": _paginated(request, posts)},
+    )
+
+
+def post_detail(request, slug):
+    post = get_object_or_404(Post.objects.for_detail(), slug=slug)
+    return render_post(request, post)
+
+
+@staff_member_required
+@permission_required("blog.view_post", raise_exception=True)
+def preview(request, pk):
+    """Show any post, draft or scheduled, as readers will see it."""
+    post = get_object_or_404(Post.objects.select_related("author").prefetch_related("tags"), pk=pk)
+    return render_post(request, post, is_preview=True)
+
+
+def render_post(request, post, *, is_preview=False, comment_form=None, status=200):
+    """Render a post page; the comments app passes back a refused comment form to show its errors."""
+    previous_post, next_post = Post.objects.published().neighbours(post)
+    context = {
+        "post": post,
+        "previous_post": previous_post,
+        "next_post": next_post,
+        "is_preview": is_preview,
+        **post_comments_context(request, post, form=comment_form, is_preview=is_preview),
+    }
+    return render(request, "blog/post_detail.html", context, status=status)

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CommentsConfig(AppConfig):
+    name = "comments"
+    verbose_name = _("Comments")
+
+    def ready(self):
+        from comments import checks  # noqa: F401 - registers the settings checks

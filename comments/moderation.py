@@ -1,0 +1,51 @@
+"""The site's comment policy: when comments are open, where a reply goes, what Akismet's ham earns."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from comments.models import Comment
+
+TRUST_RETURNING = "trust_returning"
+HOLD_ALL = "hold_all"
+
+
+def comments_open(post) -> bool:
+    """Return whether readers may comment on `post` now."""
+    if not post.comments_open or not post.is_live:
+        return False
+    days = settings.COMMENTS_CLOSE_AFTER_DAYS
+    return not days or timezone.now() < post.published_at + timedelta(days=days)
+
+
+def comments_close_at(post):
+    """Return when comments on `post` close by themselves, or None if they never do."""
+    days = settings.COMMENTS_CLOSE_AFTER_DAYS
+    return post.published_at + timedelta(days=days) if days and post.comments_open else None
+
+
+def can_reply_to(comment: Comment) -> bool:
+    return comment.depth < settings.COMMENTS_MAX_DEPTH
+
+
+def reply_parent(parent: Comment | None) -> Comment | None:
+    """Return where a reply to `parent` is filed: deeper than the threads go, beside it instead."""
+    while parent is not None and not can_reply_to(parent):
+        parent = parent.parent
+    return parent
+
+
+def is_moderator(user) -> bool:
+    return bool(user and user.is_active and user.has_perm("comments.change_comment"))
+
+
+def publishes_ham(comment: Comment) -> bool:
+    """Return whether a comment Akismet found clean goes live without an editor."""
+    if comment.user_id and is_moderator(comment.user):
+        return True
+    if settings.COMMENTS_MODERATION != TRUST_RETURNING:
+        return False
+    return (
+        Comment.objects.from_trusted_address(comment.author_email).exclude(pk=comment.pk).exists()
+    )

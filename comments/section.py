@@ -1,0 +1,74 @@
+"""The comments section of a post page, and the cookie that shows a commenter their pending ones."""
+
+from django.conf import settings
+
+from comments import moderation, spam, threads
+from comments.forms import CommentForm
+from comments.models import Comment
+
+PENDING_COOKIE_SALT = "comments.pending"
+PENDING_COOKIE_MAX_AGE = 7 * 24 * 60 * 60
+PENDING_COOKIE_MAX_IDS = 20
+
+
+def post_comments_context(request, post, *, form: CommentForm | None = None, is_preview=False):
+    """Return the post page's comments section: the thread, the form, and whether it is open."""
+    own_pending = own_pending_ids(request)
+    shown = list(Comment.objects.visible_on_post(post, own_pending_ids=own_pending))
+    thread = threads.arrange(shown, max_depth=settings.COMMENTS_MAX_DEPTH)
+    is_open = moderation.comments_open(post) and not is_preview
+    needs_login = settings.COMMENTS_REQUIRE_LOGIN and not request.user.is_authenticated
+    replying_to = None
+    if form is not None:
+        replying_to = form.parent_comment
+    elif is_open and not needs_login:
+        replying_to = _reply_target(request, thread)
+        form = CommentForm(
+            post=post,
+            user=request.user,
+            initial={"parent": replying_to.pk} if replying_to else {},
+        )
+    return {
+        "comments": thread,
+        "comment_count": sum(1 for comment in shown if comment.status == Comment.Status.APPROVED),
+        "comment_form": form,
+        "comments_open": is_open,
+        "comments_close_at": moderation.comments_close_at(post),
+        "comments_need_login": needs_login,
+        "comments_gravatar": settings.COMMENTS_GRAVATAR,
+        "comments_akismet": spam.is_enabled(),
+        "replying_to": replying_to,
+    }
+
+
+def _reply_target(request, thread):
+    try:
+        wanted = int(request.GET.get("replytocom", ""))
+    except ValueError:
+        return None
+    return next((c for c in thread if c.pk == wanted and c.can_reply), None)
+
+
+def own_pending_ids(request) -> list[int]:
+    """Return the ids of the comments this browser sent that were pending when it sent them."""
+    value = request.get_signed_cookie(
+        settings.COMMENTS_PENDING_COOKIE,
+        default="",
+        salt=PENDING_COOKIE_SALT,
+        max_age=PENDING_COOKIE_MAX_AGE,
+    )
+    return [int(part) for part in value.split(",") if part.isdigit()]
+
+
+def remember_pending(request, response, comment_id: int) -> None:
+    # A signed cookie, not the session: a page cache can serve everyone else and skip this browser.
+    ids = [*own_pending_ids(request), comment_id][-PENDING_COOKIE_MAX_IDS:]
+    response.set_signed_cookie(
+        settings.COMMENTS_PENDING_COOKIE,
+        ",".join(str(pk) for pk in ids),
+        salt=PENDING_COOKIE_SALT,
+        max_age=PENDING_COOKIE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )

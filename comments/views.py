@@ -1,0 +1,79 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from blog import views as blog_views
+from blog.models import Post
+from comments import moderation, ratelimit, section, services, tokens
+from comments.forms import CommentForm
+
+
+@require_POST
+def post_comment(request, post_id):
+    post = get_object_or_404(Post.objects.for_detail(), pk=post_id)
+    if not moderation.comments_open(post):
+        return render(request, "comments/closed.html", {"post": post}, status=403)
+    if settings.COMMENTS_REQUIRE_LOGIN and not request.user.is_authenticated:
+        return redirect_to_login(post.get_absolute_url() + "#respond")
+    ip = ratelimit.client_ip(request)
+    allowed, retry_after = ratelimit.comment_posting_allowed(ip)
+    if not allowed:
+        response = render(
+            request,
+            "comments/rate_limited.html",
+            {"post": post, "minutes": max(1, round(retry_after / 60))},
+            status=429,
+        )
+        response["Retry-After"] = str(retry_after)
+        return response
+    form = CommentForm(request.POST, post=post, user=request.user)
+    if form.is_robot:
+        return render(request, "comments/rejected.html", {"post": post}, status=400)
+    if not form.is_valid():
+        form.refresh_issued()
+        return blog_views.render_post(request, post, comment_form=form, status=400)
+    data = form.cleaned_data
+    comment = services.comment_submit(
+        post=post,
+        parent=form.parent_comment,
+        user=request.user,
+        author_name=data["author_name"],
+        author_email=data["author_email"],
+        author_url=data["author_url"],
+        body=data["body"],
+        notify_replies=data["notify_replies"],
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        ip_address=ip,
+        user_agent=request.headers.get("User-Agent", ""),
+        referrer=request.headers.get("Referer", ""),
+    )
+    messages.success(request, _("Thank you! Your comment is awaiting moderation."))
+    response = HttpResponseRedirect(comment.get_absolute_url())
+    section.remember_pending(request, response, comment.pk)
+    return response
+
+
+# Exempt from CSRF: the signed token in the address is what authorises the change, and mail
+# programs send RFC 8058's one-click POST without cookies.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def stop_notifications(request, token):
+    """Offer to stop reply emails (GET); stop them on the button's or a mail program's POST."""
+    try:
+        subscription = tokens.comment_from_stop_token(token)
+    except tokens.InvalidToken:
+        return render(request, "comments/stop_notifications_invalid.html", status=400)
+    if request.method == "GET":
+        # Link scanners of mail services open every link in an email: a GET changes nothing.
+        return render(
+            request, "comments/stop_notifications_confirm.html", {"post": subscription.post}
+        )
+    services.notifications_stop(subscription=subscription)
+    # Answered, not redirected: RFC 8058 forbids redirecting the one-click POST.
+    return render(request, "comments/stop_notifications_done.html", {"post": subscription.post})

@@ -1,0 +1,96 @@
+"""Read a subscribers CSV file; every row is checked before anything is written."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from newsletter.models import Language
+from newsletter.services import ImportRow, normalize_email
+
+COLUMNS = ("email", "language", "consent_source", "consent_date")
+MAX_ROWS = 100_000
+
+
+@dataclass
+class RowError:
+    line: int
+    message: str
+
+
+def read_subscribers_csv(raw: bytes) -> tuple[list[ImportRow], list[RowError]]:
+    """Return the file's rows, or the problems found with their line numbers (then no rows)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [RowError(0, _("The file is not UTF-8 text."))]
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    if "email" not in header:
+        return [], [RowError(1, _("The first line must name the columns, among them “email”."))]
+    reader.fieldnames = header
+    rows: list[ImportRow] = []
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    for record in reader:
+        line = reader.line_num
+        if len(rows) + len(errors) >= MAX_ROWS:
+            errors.append(RowError(line, _("Too many rows; split the file.")))
+            break
+        values = {column: (record.get(column) or "").strip() for column in COLUMNS}
+        if not any(values.values()):
+            continue
+        row, problem = _read_row(line, values)
+        if problem:
+            errors.append(RowError(line, problem))
+        elif row.email in seen:
+            errors.append(
+                RowError(line, _("Same address as line %(line)d.") % {"line": seen[row.email]})
+            )
+        else:
+            seen[row.email] = line
+            rows.append(row)
+    if errors:
+        return [], errors
+    return rows, []
+
+
+def _read_row(line: int, values: dict[str, str]) -> tuple[ImportRow | None, str]:
+    email = normalize_email(values["email"])
+    try:
+        validate_email(email)
+    except ValidationError:
+        return None, _("“%(email)s” is not an email address.") % {"email": values["email"]}
+    language = values["language"].lower() or Language.FRENCH
+    if language not in Language.values:
+        return None, _("Unknown language “%(language)s” (fr or en).") % {
+            "language": values["language"]
+        }
+    source, raw_date = values["consent_source"], values["consent_date"]
+    if bool(source) != bool(raw_date):
+        return None, _("Give both the consent source and its date, or neither.")
+    consent_date = None
+    if raw_date:
+        try:
+            consent_date = _parse_date(raw_date)
+        except ValueError:
+            return None, _("“%(date)s” is not a date (YYYY-MM-DD).") % {"date": raw_date}
+        if consent_date > timezone.localdate():
+            return None, _("A consent date cannot be in the future.")
+    return ImportRow(line, email, language, source[:200], consent_date), ""
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return datetime.fromisoformat(value).date()

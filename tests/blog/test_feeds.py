@@ -1,0 +1,86 @@
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.blog.factories import PostFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def posts():
+    garden = TagFactory(name="Jardin", slug="jardin")
+    return {
+        "garden": PostFactory(
+            title="Tomates & basilic",
+            body="Des **tomates**.",
+            tags=[garden],
+            published_at=timezone.now() - timedelta(days=1),
+        ),
+        "other": PostFactory(title="Autre sujet", published_at=timezone.now() - timedelta(days=2)),
+        "draft": PostFactory(title="Brouillon", tags=[garden], draft=True),
+        "scheduled": PostFactory(title="Plus tard", tags=[garden], scheduled=True),
+    }
+
+
+def rss_items(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/rss+xml")
+    channel = ET.fromstring(response.content).find("channel")  # noqa: S314 -- our own feed
+    return channel, channel.findall("item")
+
+
+def atom_entries(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    feed = ET.fromstring(response.content)  # noqa: S314 -- our own feed
+    return feed, feed.findall(f"{ATOM}entry")
+
+
+def test_site_rss_lists_published_posts_newest_first(client, posts):
+    channel, items = rss_items(client, "/feed/")
+
+    assert channel.findtext("title") == "Chez Soi"
+    assert [item.findtext("title") for item in items] == ["Tomates & basilic", "Autre sujet"]
+    first = items[0]
+    assert first.findtext("link") == f"http://testserver/{posts['garden'].slug}/"
+    assert "<strong>tomates</strong>" in first.findtext("description")
+    assert [category.text for category in first.findall("category")] == ["Jardin"]
+    assert first.findtext("pubDate")
+
+
+def test_site_atom_lists_published_posts_with_their_html(client, posts):
+    feed, entries = atom_entries(client, "/feed/atom/")
+
+    assert feed.findtext(f"{ATOM}title") == "Chez Soi"
+    assert [entry.findtext(f"{ATOM}title") for entry in entries] == [
+        "Tomates & basilic",
+        "Autre sujet",
+    ]
+    assert "<strong>tomates</strong>" in entries[0].findtext(f"{ATOM}summary")
+    assert entries[0].find(f"{ATOM}updated") is not None
+
+
+def test_tag_feeds_list_only_that_tags_published_posts(client, posts):
+    channel, items = rss_items(client, "/tag/jardin/feed/")
+    feed, entries = atom_entries(client, "/tag/jardin/feed/atom/")
+
+    assert channel.findtext("title") == "Chez Soi : billets classés « Jardin »"
+    assert [item.findtext("title") for item in items] == ["Tomates & basilic"]
+    assert [entry.findtext(f"{ATOM}title") for entry in entries] == ["Tomates & basilic"]
+
+
+def test_english_feed_links_to_english_pages(client, posts):
+    _channel, items = rss_items(client, "/en/feed/")
+
+    assert items[0].findtext("link") == f"http://testserver/en/{posts['garden'].slug}/"
+
+
+def test_feed_of_an_unknown_tag_is_404(client):
+    assert client.get("/tag/inconnue/feed/").status_code == 404

@@ -1,0 +1,375 @@
+"""The anonymous-reader page cache: served to strangers, refreshed the moment content changes."""
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core import signing
+from django.http import HttpResponse
+from django.template import engines
+from django.test import Client
+from django.urls import include, path
+from django.utils import timezone
+
+from blog import pagecache
+from comments.models import Comment
+from comments.tokens import FORM_ISSUED_SALT
+from tests.blog.factories import PostFactory, TagFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+TOKEN_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"')
+ISSUED_FIELD = re.compile(r'name="issued" value="([^"]+)"')
+
+
+def _greeting(request):
+    response = HttpResponse("Bonjour")
+    response.set_cookie("greeted", "yes")
+    return response
+
+
+def _nonce_page(request):
+    template = engines["django"].from_string(
+        '<script nonce="{{ request.csp_nonce }}">let a = 1;</script>'
+    )
+    return HttpResponse(template.render({}, request))
+
+
+# Pages of the `blog` namespace are the cached ones; these two show what the real ones cannot.
+urlpatterns = [
+    path(
+        "",
+        include(
+            (
+                [path("greeting/", _greeting, name="greeting"), path("nonce/", _nonce_page)],
+                "blog",
+            )
+        ),
+    )
+]
+
+
+@pytest.fixture(autouse=True)
+def page_cache(settings):
+    """Turn the cache on with a content version no earlier test has stored pages under."""
+    settings.PAGE_CACHE_ENABLED = True
+    pagecache.content_version_renew()
+
+
+@pytest.fixture
+def changes_committed(django_capture_on_commit_callbacks):
+    """Run what the test's writes schedule for after commit, as a real request's commit would."""
+
+    def commit():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return commit
+
+
+def read(url, client=None, **headers):
+    return (client or Client()).get(url, **headers)
+
+
+def test_second_anonymous_reader_is_served_the_stored_page():
+    post = PostFactory(title="Les cerisiers en fleur")
+
+    first = read("/")
+    second = read("/")
+
+    assert first["X-Page-Cache"] == "miss"
+    assert second["X-Page-Cache"] == "hit"
+    assert "Les cerisiers en fleur" in second.content.decode()
+    assert post.get_absolute_url() in second.content.decode()
+
+
+def test_each_reader_of_a_stored_page_gets_a_working_token_of_their_own():
+    PostFactory()
+    read("/")
+
+    readers = [Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)]
+    tokens = []
+    for reader in readers:
+        page = reader.get("/")
+        assert page["X-Page-Cache"] == "hit"
+        tokens.append(TOKEN_FIELD.search(page.content.decode()).group(1))
+        switched = reader.post(
+            "/i18n/setlang/",
+            {"language": "en", "next": "/", "csrfmiddlewaretoken": tokens[-1]},
+        )
+        assert switched.status_code == 302
+
+    assert tokens[0] != tokens[1]
+    assert readers[0].cookies[settings.CSRF_COOKIE_NAME].value != (
+        readers[1].cookies[settings.CSRF_COOKIE_NAME].value
+    )
+
+
+def test_editing_a_post_shows_at_once(changes_committed):
+    post = PostFactory(title="Premier titre", body="Un mot.")
+    read(post.get_absolute_url())
+    read("/")
+
+    with changes_committed():
+        post.title = "Titre corrigé"
+        post.body = "Une phrase réécrite."
+        post.save()
+
+    page = read(post.get_absolute_url())
+    home = read("/")
+    assert "Titre corrigé" in page.content.decode()
+    assert "Une phrase réécrite." in page.content.decode()
+    assert "Titre corrigé" in home.content.decode()
+
+
+def test_renaming_a_tag_shows_at_once(changes_committed):
+    tag = TagFactory(name="Jardin", slug="jardin")
+    post = PostFactory(tags=[tag])
+    read(post.get_absolute_url())
+    read(tag.get_absolute_url())
+
+    with changes_committed():
+        tag.name = "Potager"
+        tag.save()
+
+    assert "#Potager" in read(post.get_absolute_url()).content.decode()
+    assert "Potager" in read(tag.get_absolute_url()).content.decode()
+
+
+def test_tagging_a_post_shows_at_once(changes_committed):
+    post = PostFactory()
+    read(post.get_absolute_url())
+
+    with changes_committed():
+        post.tags.add(TagFactory(name="Voyages", slug="voyages"))
+
+    assert "#Voyages" in read(post.get_absolute_url()).content.decode()
+
+
+def _comment(post, status):
+    return Comment.objects.create(
+        post=post,
+        author_name="Lucie",
+        author_email="lucie@example.com",
+        body="Très beau billet.",
+        status=status,
+    )
+
+
+def test_approving_a_comment_shows_at_once(changes_committed):
+    post = PostFactory(title="Billet commenté")
+    with changes_committed():
+        comment = _comment(post, Comment.Status.PENDING)
+    assert "0 comment" in read("/").content.decode()
+    assert read("/")["X-Page-Cache"] == "hit"
+
+    with changes_committed():
+        comment.status = Comment.Status.APPROVED
+        comment.save()
+
+    assert "1 comment" in read("/").content.decode()
+    assert "Très beau billet." in read(post.get_absolute_url()).content.decode()
+
+
+def test_removing_a_comment_shows_at_once(changes_committed):
+    post = PostFactory()
+    with changes_committed():
+        comment = _comment(post, Comment.Status.APPROVED)
+    assert "1 comment" in read("/").content.decode()
+
+    with changes_committed():
+        comment.status = Comment.Status.REMOVED
+        comment.save()
+
+    assert "0 comment" in read("/").content.decode()
+
+
+def test_a_comment_waiting_for_moderation_leaves_stored_pages_alone(changes_committed):
+    post = PostFactory()
+    read("/")
+
+    with changes_committed() as callbacks:
+        _comment(post, Comment.Status.PENDING)
+
+    assert callbacks == []
+    assert read("/")["X-Page-Cache"] == "hit"
+
+
+def test_a_change_rolled_back_leaves_stored_pages_alone():
+    post = PostFactory(title="Titre stable")
+    read("/")
+
+    post.title = "Titre jamais enregistré"
+    post.save()  # the test's transaction is rolled back: no commit, no new version
+
+    assert read("/")["X-Page-Cache"] == "hit"
+
+
+def test_a_scheduled_post_appears_when_its_time_comes():
+    PostFactory(title="Déjà là")
+    PostFactory(
+        title="Prévu pour tout de suite", published_at=timezone.now() + timedelta(seconds=1)
+    )
+    pagecache.content_version_renew()  # as the scheduled post's commit would
+    assert "Prévu pour tout de suite" not in read("/").content.decode()
+    assert read("/")["X-Page-Cache"] == "hit"
+
+    time.sleep(1.1)
+
+    assert "Prévu pour tout de suite" in read("/").content.decode()
+
+
+def test_comments_closing_by_themselves_close_on_the_stored_page(settings):
+    settings.COMMENTS_CLOSE_AFTER_DAYS = 1
+    post = PostFactory(published_at=timezone.now() - timedelta(days=1) + timedelta(seconds=1))
+    pagecache.content_version_renew()  # as the post's commit would
+    assert 'class="comment-form"' in read(post.get_absolute_url()).content.decode()
+
+    time.sleep(1.1)
+
+    assert 'class="comment-form"' not in read(post.get_absolute_url()).content.decode()
+
+
+def test_each_reader_of_a_stored_post_gets_a_comment_form_shown_to_them_now():
+    post = PostFactory()
+    first = read(post.get_absolute_url())
+
+    second = read(post.get_absolute_url())
+
+    assert second["X-Page-Cache"] == "hit"
+    shown_at = [
+        signing.loads(ISSUED_FIELD.search(page.content.decode()).group(1), salt=FORM_ISSUED_SALT)
+        for page in (first, second)
+    ]
+    assert shown_at[1]["post"] == post.pk
+    assert shown_at[1]["at"] > shown_at[0]["at"]
+
+
+def test_french_and_english_pages_are_stored_apart():
+    PostFactory()
+    read("/")
+
+    english = read("/en/")
+
+    assert english["X-Page-Cache"] == "miss"
+    assert '<html lang="en">' in english.content.decode()
+
+
+def test_a_signed_in_reader_is_never_served_or_stored():
+    PostFactory()
+    read("/")
+    reader = Client()
+    reader.force_login(UserFactory())
+
+    signed_in = reader.get("/")
+    anonymous = read("/")
+
+    assert "X-Page-Cache" not in signed_in
+    assert "Sign out" in signed_in.content.decode() or "Se déconnecter" in (
+        signed_in.content.decode()
+    )
+    assert anonymous["X-Page-Cache"] == "hit"
+    assert "Se déconnecter" not in anonymous.content.decode()
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        getattr(settings, "COMMENTS_PENDING_COOKIE", "chezsoi_pending"),
+        settings.MESSAGES_COOKIE_NAME if hasattr(settings, "MESSAGES_COOKIE_NAME") else "messages",
+        settings.SESSION_COOKIE_NAME,
+        "unknown_cookie",
+    ],
+)
+def test_a_reader_with_their_own_cookie_gets_a_page_of_their_own(cookie):
+    PostFactory()
+    read("/")
+    reader = Client()
+    reader.cookies[cookie] = "something"
+
+    assert "X-Page-Cache" not in reader.get("/")
+
+
+def test_a_form_post_is_never_answered_from_the_cache():
+    PostFactory()
+    read("/search/?q=billet")
+
+    assert "X-Page-Cache" not in Client().post("/search/?q=billet")
+
+
+def test_search_results_are_stored_per_query():
+    PostFactory(title="Des pommes")
+    PostFactory(title="Des poires")
+
+    read("/search/?q=pommes")
+    poires = read("/search/?q=poires")
+
+    assert poires["X-Page-Cache"] == "miss"
+    assert "Des poires" in poires.content.decode()
+    assert read("/search/?q=pommes&utm_source=lettre")["X-Page-Cache"] == "hit"
+
+
+def test_made_up_parameters_do_not_fill_the_cache():
+    PostFactory()
+
+    read("/?nocache=1")
+
+    assert "X-Page-Cache" not in read("/?nocache=1")
+
+
+def test_a_staff_preview_is_never_stored():
+    draft = PostFactory(draft=True)
+
+    response = read(f"/preview/{draft.pk}/")
+
+    assert response.status_code == 302
+    assert "X-Page-Cache" not in response
+
+
+@pytest.mark.urls("tests.blog.test_pagecache")
+def test_a_page_that_sets_a_cookie_is_not_shared():
+    first = read("/greeting/")
+
+    second = read("/greeting/")
+
+    assert first.cookies["greeted"].value == "yes"
+    assert "X-Page-Cache" not in second
+
+
+@pytest.mark.urls("tests.blog.test_pagecache")
+def test_each_reader_of_a_stored_page_gets_a_script_nonce_of_their_own():
+    read("/nonce/")
+
+    nonces = []
+    for _reader in range(2):
+        page = read("/nonce/")
+        assert page["X-Page-Cache"] == "hit"
+        nonce = re.search(r'nonce="([^"]+)"', page.content.decode()).group(1)
+        assert f"'nonce-{nonce}'" in page["Content-Security-Policy"]
+        nonces.append(nonce)
+
+    assert nonces[0] != nonces[1]
+
+
+def test_pages_are_served_when_the_cache_is_down(settings):
+    PostFactory(title="Toujours lisible")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+
+    response = read("/")
+
+    assert response.status_code == 200
+    assert "Toujours lisible" in response.content.decode()
+
+
+def test_a_stored_page_costs_no_query(django_assert_num_queries):
+    PostFactory.create_batch(3)
+    read("/")
+
+    with django_assert_num_queries(0):
+        assert read("/")["X-Page-Cache"] == "hit"

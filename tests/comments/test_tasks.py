@@ -1,0 +1,134 @@
+import smtplib
+
+import akismet
+import httpx
+import pytest
+from django.core import mail
+
+from comments import tasks
+from comments.models import Comment, ModerationDecision
+from tests.blog.factories import EditorFactory
+from tests.comments.factories import CommentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_retry_delays_double_with_jitter_and_stay_bounded():
+    for attempt in range(6):
+        delays = [tasks.retry_delay(attempt, base=30) for _ in range(50)]
+        assert all(15 * 2**attempt <= delay <= 45 * 2**attempt for delay in delays)
+        assert len(set(delays)) > 1  # jittered: retries of many comments do not come in step
+    assert tasks.retry_delay(30, base=30) <= tasks.LONGEST_RETRY_DELAY * 1.5
+
+
+@pytest.mark.akismet_client(comment_check_response=akismet.CheckResponse.SPAM)
+def test_check_task_files_the_comment(akismet_on, eager_tasks):
+    comment = CommentFactory(pending=True)
+
+    tasks.check_comment.delay(comment.pk)
+
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.SPAM
+
+
+def test_check_task_retries_then_recovers(akismet_answers, eager_tasks, settings):
+    settings.COMMENTS_CHECK_RETRIES = 3
+    checks = []
+
+    def handler(request):
+        if request.url.path == "/1.1/verify-key":
+            return httpx.Response(200, text="valid")
+        checks.append(request)
+        return httpx.Response(500) if len(checks) == 1 else httpx.Response(200, text="false")
+
+    akismet_answers(handler)
+    comment = CommentFactory(pending=True)
+
+    tasks.check_comment.delay(comment.pk)
+
+    comment.refresh_from_db()
+    assert (comment.status, comment.verdict) == (Comment.Status.PENDING, Comment.Verdict.HAM)
+    assert comment.check_attempts == 2
+
+
+def test_check_task_gives_up_after_the_last_retry_and_waits_for_a_human(
+    akismet_answers, eager_tasks, settings
+):
+    settings.COMMENTS_CHECK_RETRIES = 2
+    calls = []
+
+    def unreachable(request):
+        calls.append(request.url.path)
+        raise httpx.ConnectError("no route to host", request=request)
+
+    akismet_answers(unreachable)
+    CommentFactory(author_email="fidele@example.org")  # trusted, yet never published unchecked
+    comment = CommentFactory(pending=True, author_email="fidele@example.org")
+
+    tasks.check_comment.delay(comment.pk)
+
+    comment.refresh_from_db()
+    assert (comment.status, comment.verdict) == (Comment.Status.PENDING, Comment.Verdict.ERROR)
+    assert comment.check_attempts == 3
+    assert comment.check_error == "Error making request to Akismet."
+    assert len(calls) == 3
+    assert comment.decisions.get().action == ModerationDecision.Action.HOLD
+
+
+def test_report_task_marks_the_decision_failed_after_the_last_retry(
+    akismet_answers, eager_tasks, settings
+):
+    settings.COMMENTS_CHECK_RETRIES = 1
+    akismet_answers(lambda request: httpx.Response(503, text="busy"))
+    comment = CommentFactory(verdict=Comment.Verdict.HAM)
+    decision = ModerationDecision.objects.create(
+        comment=comment,
+        moderator=EditorFactory(),
+        action=ModerationDecision.Action.SPAM,
+        previous_status=Comment.Status.APPROVED,
+        new_status=Comment.Status.SPAM,
+        feedback=ModerationDecision.Feedback.PENDING,
+    )
+
+    tasks.report_to_akismet.delay(decision.pk)
+
+    decision.refresh_from_db()
+    assert decision.feedback == ModerationDecision.Feedback.FAILED
+    assert "503" in decision.feedback_error
+
+
+def test_notify_task_retries_when_the_mail_server_is_briefly_away(eager_tasks, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    real_send = EmailBackend.send_messages
+    failures = iter([smtplib.SMTPServerDisconnected("bye")])
+
+    def flaky(self, messages):
+        failure = next(failures, None)
+        if failure:
+            raise failure
+        return real_send(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", flaky)
+    parent = CommentFactory(notify_replies=True)
+    reply = CommentFactory(parent=parent)
+
+    tasks.notify_reply.delay(reply.pk)
+
+    assert [message.to for message in mail.outbox] == [[parent.author_email]]
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (smtplib.SMTPServerDisconnected("bye"), True),
+        (ConnectionRefusedError(), True),
+        (smtplib.SMTPResponseException(451, b"try later"), True),
+        (smtplib.SMTPResponseException(550, b"no such user"), False),
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (450, b"greylisted")}), True),
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"unknown")}), False),
+        (ValueError("bug"), False),
+    ],
+)
+def test_only_transient_mail_errors_are_retried(error, transient):
+    assert tasks.is_transient_mail_error(error) is transient
