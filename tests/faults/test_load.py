@@ -62,9 +62,11 @@ def test_mixed_traffic_against_production_settings(site_env, mail_server, faults
         mail_server.wait_for(len(accepted_signups), timeout=120)
         # The worker records the sending just after the SMTP server has the message.
         wait_until(
-            lambda: not Subscriber.objects.filter(
-                email__in=accepted_signups, confirmation_sent_at__isnull=True
-            ).exists(),
+            lambda: (
+                not Subscriber.objects.filter(
+                    email__in=accepted_signups, confirmation_sent_at__isnull=True
+                ).exists()
+            ),
             timeout=30,
             what="every confirmation to be recorded as sent",
         )
