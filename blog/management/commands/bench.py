@@ -142,8 +142,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.MIGRATE_HEADING(f"== {text}"))
 
     def check_environment(self):
-        if not shutil.which("wrk"):
-            raise CommandError("wrk is missing: apt-get install wrk (make bench does it as root).")
         name = settings.DATABASES["default"]["NAME"]
         prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
         # The run drops its database and empties its cache keys: never let it near real ones.
@@ -154,6 +152,8 @@ class Command(BaseCommand):
             )
         if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
             raise CommandError("The benchmark needs REDIS_URL: the page cache lives in Redis.")
+        if not shutil.which("wrk"):
+            raise CommandError("wrk is missing: apt-get install wrk (make bench does it as root).")
 
     def pages(self) -> list[Page]:
         def post(slug):
