@@ -66,7 +66,7 @@ class PostAdmin(admin.ModelAdmin):
         css = {"all": ["blog/admin.css"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_comment_count().prefetch_related("tags")
+        return super().get_queryset(request).prefetch_related("tags")
 
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}

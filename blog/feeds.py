@@ -41,7 +41,7 @@ class LatestPostsRss(Feed):
         return post.author.get_full_name() or post.author.get_username()
 
     def item_categories(self, post):
-        return [tag.name for tag in post.tags.all()]
+        return [tag.name for tag in post.tag_list]
 
 
 class LatestPostsAtom(LatestPostsRss):

@@ -8,14 +8,14 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.db import connection, models
-from django.db.models import Count, F, Func, OuterRef, Q, Subquery
+from django.db.models import Count, F, Func, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from blog.rendering import plain_text, render_post_markdown, summary_of
+from config.reversing import reverse_slugs
 
 WORDS_READ_PER_MINUTE = 230
 
@@ -49,7 +49,7 @@ class Tag(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("blog:tag", kwargs={"slug": self.slug})
+        return reverse_slugs("blog:tag", slug=self.slug)
 
 
 class PostQuerySet(models.QuerySet):
@@ -59,27 +59,27 @@ class PostQuerySet(models.QuerySet):
 
     def neighbours(self, post):
         """Return the posts just before and just after `post` in publication order."""
-        # One query for both (each side is an indexed LIMIT 1 subquery): a round trip is worth
+        # One query for both (a UNION ALL of two indexed LIMIT 1 queries): a round trip is worth
         # more than the rows it brings back on a post page (docs/performance.md).
-        earlier = self.filter(published_at__lt=post.published_at).order_by("-published_at", "-id")
-        later = self.filter(published_at__gt=post.published_at).order_by("published_at", "id")
-        found = (
-            self.filter(Q(pk__in=earlier.values("pk")[:1]) | Q(pk__in=later.values("pk")[:1]))
-            .only("title", "slug", "language", "published_at")
-            .order_by()
-        )
+        shown = self.only("title", "slug", "language", "published_at")
+        earlier = shown.filter(published_at__lt=post.published_at).order_by("-published_at", "-id")
+        later = shown.filter(published_at__gt=post.published_at).order_by("published_at", "id")
+        if not connection.features.supports_slicing_ordering_in_compound:  # SQLite (make run)
+            return earlier.first(), later.first()
         previous_post = next_post = None
-        for neighbour in found:
+        for neighbour in earlier[:1].union(later[:1], all=True):
             if neighbour.published_at < post.published_at:
                 previous_post = neighbour
             else:
                 next_post = neighbour
         return previous_post, next_post
 
-    def with_comment_count(self):
-        """Annotate each post with `comment_count`, its approved comments."""
-        # Counted for each post shown rather than grouped over every post, so that a page of ten
-        # costs the same whatever the number of posts (docs/BENCHMARKS.md).
+    def comment_counts_refresh(self) -> int:
+        """Recount the approved comments of these posts into `Post.comment_count`.
+
+        The comments app calls it when a comment is approved, unapproved or deleted; code that
+        writes comments in bulk (seeding) calls it afterwards.
+        """
         comments = self.model._meta.get_field("comments").related_model.objects
         approved = (
             comments.filter(post=OuterRef("pk"), status="approved")
@@ -88,21 +88,29 @@ class PostQuerySet(models.QuerySet):
             .annotate(count=Count("pk"))
             .values("count")
         )
-        return self.annotate(comment_count=Coalesce(Subquery(approved), 0))
+        return self.update(comment_count=Coalesce(Subquery(approved), 0))
+
+    def with_tags(self):
+        """Prefetch each post's tags into `post.tag_list`, a plain list.
+
+        A list rather than `post.tags.all()` in templates: each `.tags` access builds a related
+        manager (about 15 µs), and a list page asked for it twice per post (docs/BENCHMARKS.md).
+        """
+        tags = Prefetch("tags", to_attr="tag_list")
+        return self.prefetch_related(tags)
 
     def for_detail(self):
         """Return published posts with what a post page shows."""
-        return self.published().select_related("author").prefetch_related("tags")
+        return self.published().select_related("author").with_tags()
 
     def for_listing(self):
         """Return published posts ready for a list page: tags and counts in fixed queries."""
         # No author: list pages do not show it, and the join cost every list page.
         return (
             self.published()
-            .prefetch_related("tags")
+            .with_tags()
             # A list shows summaries: the texts and the search document are most of a row's weight.
             .defer("body", "body_html", "search_document")
-            .with_comment_count()
             .order_by("-published_at", "-id")
         )
 
@@ -196,6 +204,9 @@ class Post(models.Model):
         help_text=_("Sends this post to the mailing list once, when it goes live."),
     )
     word_count = models.PositiveIntegerField(default=0, editable=False)
+    # Approved comments, kept by the comments app (as WordPress keeps wp_posts.comment_count):
+    # list pages read a column instead of counting each post's comments (docs/BENCHMARKS.md).
+    comment_count = models.PositiveIntegerField(_("comments"), default=0, editable=False)
     # Kept by PostgreSQL and indexed (GIN, migration 0002), so a search parses no post's text.
     search_document = models.GeneratedField(
         expression=PostgresOnly(
@@ -225,12 +236,11 @@ class Post(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("blog:post", kwargs={"slug": self.slug})
+        return reverse_slugs("blog:post", slug=self.slug)
 
     def get_canonical_path(self) -> str:
         """Return the post's address under its own language's prefix, whatever the reader's."""
-        with translation.override(self.language):
-            return self.get_absolute_url()
+        return reverse_slugs("blog:post", slug=self.slug, language=self.language)
 
     def get_canonical_url(self) -> str:
         return settings.SITE_URL + self.get_canonical_path()

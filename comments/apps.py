@@ -7,4 +7,4 @@ class CommentsConfig(AppConfig):
     verbose_name = _("Comments")
 
     def ready(self):
-        from comments import checks  # noqa: F401 - registers the settings checks
+        from comments import checks, receivers  # noqa: F401 - registers checks and receivers

@@ -14,7 +14,7 @@ PENDING_COOKIE_MAX_IDS = 20
 def post_comments_context(request, post, *, form: CommentForm | None = None, is_preview=False):
     """Return the post page's comments section: the thread, the form, and whether it is open."""
     own_pending = own_pending_ids(request)
-    shown = list(Comment.objects.visible_on_post(post, own_pending_ids=own_pending))
+    shown = Comment.objects.visible_on_post(post, own_pending_ids=own_pending).shown_on_page()
     thread = threads.arrange(shown, max_depth=settings.COMMENTS_MAX_DEPTH)
     is_open = moderation.comments_open(post) and not is_preview
     needs_login = settings.COMMENTS_REQUIRE_LOGIN and not request.user.is_authenticated

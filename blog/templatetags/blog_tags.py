@@ -30,13 +30,14 @@ def absolute(path: str) -> str:
 def post_json_ld(post) -> str:
     """Return a <script> with the post described as a schema.org BlogPosting."""
     author = post.author.get_full_name() or post.author.get_username()
+    url = post.get_canonical_url()
     data = {
         "@context": "https://schema.org",
         "@type": "BlogPosting",
         "headline": post.meta_title,
         "description": post.meta_description,
-        "url": post.get_canonical_url(),
-        "mainEntityOfPage": {"@type": "WebPage", "@id": post.get_canonical_url()},
+        "url": url,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "datePublished": post.published_at,
         "dateModified": post.updated_at,
         "inLanguage": post.language,
@@ -47,7 +48,7 @@ def post_json_ld(post) -> str:
             "name": settings.SITE_NAME,
             "url": settings.SITE_URL,
         },
-        "keywords": [tag.name for tag in post.tags.all()],
+        "keywords": [tag.name for tag in post.tag_list],
     }
     if post.cover:
         data["image"] = absolute_url(post.cover.url)

@@ -8,13 +8,13 @@ from django.utils.dateformat import format as format_date
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
-from comments.models import Comment
+from comments.models import Comment, ShownComment
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def comment_thread(context, comments: list[Comment], post):
+def comment_thread(context, comments: list[ShownComment], post):
     """Render arranged comments (comments.threads.arrange) as nested lists.
 
     Written in Python rather than as a template loop: on a post with hundreds of comments a
@@ -58,7 +58,7 @@ class _Page:
         self.__dict__.update(values)
 
 
-def _comment(comment: Comment, page: _Page) -> str:
+def _comment(comment: ShownComment, page: _Page) -> str:
     pk = comment.pk
     pending = comment.status == Comment.Status.PENDING
     by_post_author = bool(comment.user_id) and comment.user_id == page.post_author_id

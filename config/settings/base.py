@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "blog.context_processors.site",
             ],
+            "builtins": ["config.templatetags"],
         },
     },
 ]

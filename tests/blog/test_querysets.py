@@ -36,7 +36,7 @@ def test_for_detail_gives_a_live_post_its_author_and_tags_in_two_queries(
 
     with django_assert_num_queries(2):
         [post] = Post.objects.for_detail()
-        assert (post, post.author.username, [tag.name for tag in post.tags.all()]) == (
+        assert (post, post.author.username, [tag.name for tag in post.tag_list]) == (
             live,
             live.author.username,
             ["Pain"],

@@ -86,6 +86,8 @@ class Command(BaseCommand):
             self.thread(by_slug[FEW_COMMENTS_SLUG], 50)
             self.thread(by_slug[MANY_COMMENTS_SLUG], 500)
             self.background_comments([post for post in posts if not post.slug.startswith("banc-")])
+            # Written in bulk, so without the receivers that keep each post's count.
+            Post.objects.comment_counts_refresh()
         self.stdout.write(
             f"Seeded {Post.objects.count()} posts, {Tag.objects.count()} tags, "
             f"{Comment.objects.count()} comments."
