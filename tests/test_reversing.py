@@ -51,3 +51,24 @@ def test_the_url_tag_gives_the_same_addresses_as_djangos():
         assert template.render(Context()) == "/en/|/en/pain/|/en/tag/jardin/|[]|/en/archives/"
     with translation.override("fr"):
         assert template.render(Context()) == "/|/pain/|/tag/jardin/|[]|/archives/"
+
+
+def test_the_date_filter_gives_djangos_result_per_language_and_time_zone():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from django.template.defaultfilters import date as django_date
+    from django.utils import timezone
+
+    moment = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    template = Template('{{ moment|date:"DATE_FORMAT" }} {{ moment|date:"c" }} {{ moment|date }}')
+    for zone in ("Europe/Paris", "UTC", "America/New_York"):
+        for language in ("fr", "en"):
+            with timezone.override(ZoneInfo(zone)), translation.override(language):
+                local = timezone.localtime(moment)
+                expected = " ".join(
+                    [django_date(local, "DATE_FORMAT"), django_date(local, "c"), django_date(local)]
+                )
+                assert template.render(Context({"moment": moment})) == expected
+    with translation.override("fr"), timezone.override(ZoneInfo("Europe/Paris")):
+        assert template.render(Context({"moment": moment})).startswith("2 mars 2026 ")
