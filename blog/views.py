@@ -2,18 +2,18 @@ import datetime
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from blog.models import Post, Tag
+from blog.pagination import OneQueryPaginator
 from comments.section import post_comments_context
 
 POSTS_PER_PAGE = 10
 
 
 def _paginated(request, posts):
-    return Paginator(posts, POSTS_PER_PAGE).get_page(request.GET.get("page"))
+    return OneQueryPaginator(posts, POSTS_PER_PAGE).get_page(request.GET.get("page"))
 
 
 def home(request):

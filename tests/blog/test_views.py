@@ -11,8 +11,8 @@ pytestmark = pytest.mark.django_db
 
 # Queries per page for an anonymous reader, whatever the number of posts, tags or comments.
 # The comments app adds its own fixed queries to the post page: update POST_PAGE_QUERIES then.
-HOME_PAGE_QUERIES = 3  # count for the paginator, the posts with comment counts, their tags
-TAG_PAGE_QUERIES = 4  # the tag, then as the home page
+HOME_PAGE_QUERIES = 2  # the posts with their total (COUNT(*) OVER ()), their tags
+TAG_PAGE_QUERIES = 1 + HOME_PAGE_QUERIES  # the tag, then as the home page
 POST_PAGE_QUERIES = 4  # the post, its tags, the previous and next posts (one query), its comments
 
 
