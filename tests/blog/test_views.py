@@ -11,8 +11,9 @@ pytestmark = pytest.mark.django_db
 
 # Queries per page for an anonymous reader, whatever the number of posts, tags or comments.
 # The comments app adds its own fixed queries to the post page: update POST_PAGE_QUERIES then.
-HOME_PAGE_QUERIES = 2  # the posts with their total (COUNT(*) OVER ()), their tags
+HOME_PAGE_QUERIES = 3  # count for the paginator, the posts, their tags
 TAG_PAGE_QUERIES = 1 + HOME_PAGE_QUERIES  # the tag, then as the home page
+SEARCH_PAGE_QUERIES = 2  # the matching posts with their number (COUNT(*) OVER ()), their tags
 POST_PAGE_QUERIES = 4  # the post, its tags, the previous and next posts (one query), its comments
 
 
@@ -279,6 +280,19 @@ def test_tag_page_queries_do_not_grow_with_posts(client, django_assert_num_queri
 
     with django_assert_num_queries(TAG_PAGE_QUERIES):
         assert client.get(tag.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("post_count", [5, 50])
+def test_search_page_queries_do_not_grow_with_matches(
+    client, django_assert_num_queries, post_count
+):
+    tags = TagFactory.create_batch(3)
+    for number in range(post_count):
+        PostFactory(title=f"Levain numéro {number}", tags=tags)
+
+    with django_assert_num_queries(SEARCH_PAGE_QUERIES):
+        page = client.get("/search/?q=levain").content.decode()
+    assert "Levain numéro" in page
 
 
 @pytest.mark.parametrize("tag_count", [0, 30])
