@@ -26,7 +26,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Min
-from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.middleware.csrf import _does_token_match, get_token
@@ -284,21 +284,14 @@ def _author_changed(sender, update_fields=None, **kwargs):
         _content_changed()
 
 
-@receiver(pre_save, sender=Comment)
-def _remember_comment_visibility(sender, instance, **kwargs):
-    if not settings.PAGE_CACHE_ENABLED or instance._state.adding:
-        return
-    instance._page_cache_was_visible = Comment.objects.filter(
-        pk=instance.pk, status=Comment.Status.APPROVED
-    ).exists()
-
-
 @receiver(post_save, sender=Comment)
 @receiver(post_delete, sender=Comment)
 def _comment_changed(sender, instance, **kwargs):
     # A comment waiting for moderation or caught as spam shows on no shared page: only one that
     # is, or was, approved changes what readers see.
-    was_visible = getattr(instance, "_page_cache_was_visible", False)
+    # `_was_approved` is set before each save by comments.receivers, which keeps the post's
+    # comment count with it: one query answers both.
+    was_visible = getattr(instance, "_was_approved", False)
     if was_visible or instance.status == Comment.Status.APPROVED:
         _content_changed()
 

@@ -15,8 +15,9 @@ class OneQueryPaginator(Paginator):
     Django's paginator counts in a query of its own before it reads the page. For a search, that
     count rechecks every match's search document, as ranking them does, so it cost PostgreSQL as
     much as the page itself (docs/BENCHMARKS.md). Elsewhere a separate count is cheaper: an
-    index-only count, then a LIMIT that stops early, where a window must read every row. Only when the page asked for is empty (past the end, or no posts at
-    all) does this one fall back to Django's way, to find the last page.
+    index-only count, then a LIMIT that stops early, where a window must read every row. Only
+    when the page asked for is empty (past the end, or no posts at all) does this one fall back
+    to Django's way, to find the last page.
     """
 
     def get_page(self, number):
