@@ -44,7 +44,7 @@ lint: $(VENV)/.installed
 
 # Known weaknesses in our code (bandit) and in installed packages (pip-audit): docs/security.md.
 audit: $(VENV)/.installed
-	$(BIN)/bandit -c pyproject.toml --quiet --recursive blog comments newsletter config
+	$(BIN)/bandit -c pyproject.toml --quiet --recursive blog comments newsletter config core
 	$(PY) .ci/audit_dependencies.py
 
 test: install chromium lint audit

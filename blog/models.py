@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from blog.rendering import plain_text, render_post_markdown, summary_of
 from config.reversing import reverse_slugs
+from core.markdown import plain_text, render_post_markdown, summary_of
 
 WORDS_READ_PER_MINUTE = 230
 

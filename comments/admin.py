@@ -9,6 +9,7 @@ from django.utils.translation import ngettext_lazy
 
 from comments import services, spam
 from comments.models import Comment, ModerationDecision
+from core.admin import ReadOnlyAdminMixin
 
 STATUS_TABS = [
     ("pending", _("Pending")),
@@ -49,19 +50,13 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=value)
 
 
-class ModerationDecisionInline(admin.TabularInline):
+class ModerationDecisionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ModerationDecision
     extra = 0
     can_delete = False
     fields = ["created_at", "moderator", "action", "previous_status", "new_status", "feedback"]
     readonly_fields = fields
     verbose_name_plural = _("history")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Comment)

@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from blog.rendering import render_user_markdown
+from core.markdown import render_user_markdown
 
 
 class CommentQuerySet(models.QuerySet):

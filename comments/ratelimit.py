@@ -1,8 +1,8 @@
-"""A per-address limit on posting comments, counted in the shared cache (config/ratelimit.py)."""
+"""A per-address limit on posting comments, counted in the shared cache (core/ratelimit.py)."""
 
 from django.conf import settings
 
-from config.ratelimit import client_ip, hit
+from core.ratelimit import client_ip, hit
 
 __all__ = ["client_ip", "comment_posting_allowed"]
 

@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ReadOnlyAdminMixin
 from newsletter import services
 from newsletter.emails import IssueRenderer
 from newsletter.forms import IssueScheduleForm, IssueTestForm, SubscriberImportForm
@@ -20,19 +21,13 @@ from newsletter.models import Delivery, Issue, Language, Subscriber, SubscriberE
 Source = SubscriberEvent.Source
 
 
-class SubscriberEventInline(admin.TabularInline):
+class SubscriberEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = SubscriberEvent
     fields = ["created_at", "kind", "source", "ip_address", "user_agent", "consent_text", "detail"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     verbose_name_plural = _("consent ledger")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class _CsvLine:
@@ -179,7 +174,7 @@ def _iso(moment):
 
 
 @admin.register(SubscriberEvent)
-class SubscriberEventAdmin(admin.ModelAdmin):
+class SubscriberEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The consent ledger, read-only: rows are written by the services, never by hand."""
 
     list_display = ["created_at", "kind", "source", "subscriber", "ip_address"]
@@ -188,30 +183,18 @@ class SubscriberEventAdmin(admin.ModelAdmin):
     list_select_related = ["subscriber"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every message of every issue, to find out why one failed."""
 
     list_display = ["issue", "subscriber", "status", "attempts", "sent_at", "error"]
     list_filter = ["status", "issue"]
     search_fields = ["subscriber__email", "message_id"]
     list_select_related = ["issue", "subscriber"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

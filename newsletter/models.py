@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from blog.rendering import render_post_markdown
+from core.markdown import render_post_markdown
 
 # The sending rate shown to editors is measured over the last minute.
 RATE_WINDOW_SECONDS = 60

@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.ratelimit import client_ip, hit
+from core.ratelimit import client_ip, hit
 from newsletter import services, tokens
 from newsletter.forms import EraseForm, LanguageForm, SubscribeForm, consent_notice
 from newsletter.models import Issue, Subscriber, SubscriberEvent

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from blog.rendering import summary_of
+from core.markdown import summary_of
 
 
 def fill_summaries(apps, schema_editor):

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from blog.models import Post, Tag
-from blog.rendering import render_user_markdown
 from comments.models import Comment
+from core.markdown import render_user_markdown
 
 # Addresses the benchmark reads; `bench` imports them.
 NO_COMMENTS_SLUG = "banc-sans-commentaire"

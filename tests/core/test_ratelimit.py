@@ -1,4 +1,4 @@
-"""The per-visitor limits the comments and the newsletter share (config/ratelimit.py)."""
+"""The per-visitor limits the comments and the newsletter share (core/ratelimit.py)."""
 
 import uuid
 
@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from comments import ratelimit as comments_ratelimit
-from config import ratelimit
+from core import ratelimit
 from newsletter import views as newsletter_views
 
 
