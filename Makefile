@@ -44,7 +44,7 @@ lint: $(VENV)/.installed
 
 # Known weaknesses in our code (bandit) and in installed packages (pip-audit): docs/security.md.
 audit: $(VENV)/.installed
-	$(BIN)/bandit -c pyproject.toml --quiet --recursive blog comments newsletter config core
+	$(BIN)/bandit -c pyproject.toml --quiet --recursive blog comments newsletter config core bench demo
 	$(PY) .ci/audit_dependencies.py
 
 test: install chromium lint audit
@@ -69,7 +69,7 @@ bench: install
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_ALLOWED_HOSTS=127.0.0.1 \
 	  DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	  DJANGO_SECURE_SSL_REDIRECT=False DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
-	  CACHE_KEY_PREFIX=chezsoi-bench PAGE_CACHE_ENABLED=False $(PY) manage.py bench
+	  CACHE_KEY_PREFIX=chezsoi-bench PAGE_CACHE_ENABLED=False $(PY) -m bench
 
 clean:
 	rm -rf var db.sqlite3 staticfiles

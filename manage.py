@@ -1,12 +1,13 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
 
-import os
 import sys
+
+from config.settings.variables import choose_settings
 
 
 def main():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    choose_settings(default="config.settings.local")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

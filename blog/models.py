@@ -8,13 +8,14 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.db import connection, models
-from django.db.models import Count, F, Func, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, F, Func, Prefetch, Q
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override, to_locale
 
-from config.reversing import reverse_slugs
 from core.markdown import plain_text, render_post_markdown, summary_of
 
 WORDS_READ_PER_MINUTE = 230
@@ -49,7 +50,7 @@ class Tag(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse_slugs("blog:tag", slug=self.slug)
+        return reverse("blog:tag", kwargs={"slug": self.slug})
 
 
 class PostQuerySet(models.QuerySet):
@@ -73,22 +74,6 @@ class PostQuerySet(models.QuerySet):
             else:
                 next_post = neighbour
         return previous_post, next_post
-
-    def comment_counts_refresh(self) -> int:
-        """Recount the approved comments of these posts into `Post.comment_count`.
-
-        The comments app calls it when a comment is approved, unapproved or deleted; code that
-        writes comments in bulk (seeding) calls it afterwards.
-        """
-        comments = self.model._meta.get_field("comments").related_model.objects
-        approved = (
-            comments.filter(post=OuterRef("pk"), status="approved")
-            .order_by()
-            .values("post")
-            .annotate(count=Count("pk"))
-            .values("count")
-        )
-        return self.update(comment_count=Coalesce(Subquery(approved), 0))
 
     def with_tags(self):
         """Prefetch each post's tags into `post.tag_list`, a plain list.
@@ -158,10 +143,6 @@ class Post(models.Model):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
 
-    class Language(models.TextChoices):
-        FRENCH = "fr", _("French")
-        ENGLISH = "en", _("English")
-
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     author = models.ForeignKey(
@@ -189,11 +170,14 @@ class Post(models.Model):
         db_index=True,
         help_text=_("A date in the future schedules the post."),
     )
+    # When readers could first see the post, stamped once by `blog.services.posts_go_live`, which
+    # then sends `blog.signals.post_went_live`; unpublishing keeps it.
+    went_live_at = models.DateTimeField(_("went live"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="posts", verbose_name=_("tags"))
     language = models.CharField(
-        _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
+        _("language"), max_length=2, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     seo_title = models.CharField(_("SEO title"), max_length=70, blank=True)
     seo_description = models.CharField(_("SEO description"), max_length=160, blank=True)
@@ -223,7 +207,15 @@ class Post(models.Model):
         ordering = ["-published_at", "-id"]
         verbose_name = _("post")
         verbose_name_plural = _("posts")
-        indexes = [models.Index(fields=["status", "published_at"])]
+        indexes = [
+            models.Index(fields=["status", "published_at"]),
+            # The few posts not yet announced, found every few seconds by `posts_go_live`.
+            models.Index(
+                fields=["published_at"],
+                condition=Q(went_live_at__isnull=True),
+                name="blog_post_awaiting_live",
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -236,11 +228,17 @@ class Post(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse_slugs("blog:post", slug=self.slug)
+        return reverse("blog:post", kwargs={"slug": self.slug})
+
+    @property
+    def og_locale(self) -> str:
+        """Return the post's language as an Open Graph locale (fr_FR)."""
+        return settings.OG_LOCALES.get(self.language) or to_locale(self.language)
 
     def get_canonical_path(self) -> str:
         """Return the post's address under its own language's prefix, whatever the reader's."""
-        return reverse_slugs("blog:post", slug=self.slug, language=self.language)
+        with override(self.language):
+            return reverse("blog:post", kwargs={"slug": self.slug})
 
     def get_canonical_url(self) -> str:
         return settings.SITE_URL + self.get_canonical_path()

@@ -1,46 +1,47 @@
 """Serve the pages anonymous readers see from the cache, and forget them the moment they change.
 
 A cached page is stored under the site's content version, read from the cache in the same round
-trip; any change to what pages show (a post, a tag, an author, a comment becoming visible or
-invisible) writes a new version once its transaction commits, so the next request renders afresh.
-Time changes pages too, without any write (a scheduled post goes live, a post's comments close
-by themselves), so the version also carries when the next such moment comes, and expires then.
+trip; any change to what pages show writes a new version once its transaction commits, so the next
+request renders afresh. The blog's own changes (a post, a tag, an author, a post going live) are
+heard here; apps that show content on the blog's pages call `content_changed()` (the comments
+app, when a comment becomes visible or invisible). Time changes pages too, without any write (a
+post's comments close by themselves): such apps register when that next happens, and the version
+expires then.
 
 Only readers with no cookie but the CSRF and language ones are served from the cache: a session,
 messages, the commenter's pending-comments cookie or any cookie we do not know may change what the
-page shows them. Per-reader values inside a page (the CSRF token of its forms, a CSP nonce, the
-time the comment form was shown) are cut out of the stored page and filled in again for each
-reader, so that forms keep working without JavaScript and their protections stay as they are.
+page shows them. Per-reader values inside a page (the CSRF token of its forms, a CSP nonce, and
+the fields apps register, such as the time the comment form was shown) are cut out of the stored
+page and filled in again for each reader, so that forms keep working without JavaScript and their
+protections stay as they are.
 """
 
 import hashlib
 import logging
 import re
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Min
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.middleware.csrf import _does_token_match, get_token
-from django.utils import timezone
 from django.utils.cache import cc_delim_re
 from redis.exceptions import RedisError
 
 from blog.models import Post, Tag
-from comments import tokens as comment_tokens
-from comments.models import Comment
+from blog.signals import post_went_live
 
 VERSION_KEY = "pagecache:version"
 CACHED_NAMESPACES = {"blog"}
-CACHED_VIEW_NAMES = {"comments:feed", "django.contrib.sitemaps.views.sitemap"}
+# Other apps add theirs with `cached_view_register`.
+CACHED_VIEW_NAMES = {"django.contrib.sitemaps.views.sitemap"}
 UNCACHED_VIEW_NAMES = {"blog:preview"}
 # Query parameters the cached views read; analytics tags never change a page and are left out of
 # the key. Any other parameter skips the cache, so made-up ones cannot fill it.
@@ -48,17 +49,46 @@ PAGE_PARAMETERS = {"page", "q"}
 IGNORED_PARAMETER_PREFIXES = ("utm_",)
 SHAREABLE_VARY = {"cookie", "accept-language", "accept-encoding"}
 CSRF_TOKEN_CANDIDATE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
-# The comment form is signed with the time it was shown, to tell robots that answer at once:
-# each reader gets their own time, not the time the page was stored.
-COMMENT_ISSUED_FIELD = re.compile(rb'name="issued" value="([^"]+)"')
 CSRF_HOLE = "csrf"
 NONCE_HOLE = "csp-nonce"
-ISSUED_HOLE = "comment-issued"
+FIELD_HOLE = "field"
 # A cache that is down must slow the site down, not take it down: Redis errors, or OSError for
 # the file cache used by `make run`.
 CACHE_ERRORS = (RedisError, OSError)
 
 logger = logging.getLogger(__name__)
+
+# Hooks for the apps whose content shows on cached pages (registered in their AppConfig.ready()).
+_reader_fields: dict[str, tuple[re.Pattern[bytes], Callable[[str], str]]] = {}
+_change_moment_sources: list[Callable[[], datetime | None]] = []
+
+
+def reader_field_register(name: str, pattern: re.Pattern[bytes], refresh: Callable[[str], str]):
+    """Have each reader get a fresh value where `pattern`'s group 1 matches in a stored page.
+
+    `refresh` is given the stored value and returns the one to serve: the comment form's signed
+    time, for one, must be the time this reader was shown the form, not when the page was stored.
+    """
+    _reader_fields[name] = (pattern, refresh)
+
+
+def cached_view_register(view_name: str) -> None:
+    """Serve the reader page named `view_name` (as `reverse()` knows it) from the cache too."""
+    CACHED_VIEW_NAMES.add(view_name)
+
+
+def change_moment_source_register(source: Callable[[], datetime | None]) -> None:
+    """Have pages expire at the moment `source` returns: when they change by time alone."""
+    _change_moment_sources.append(source)
+
+
+def content_changed() -> None:
+    """Render every page afresh once the current transaction commits; call it on any change
+    to what shared pages show."""
+    # After commit: a page rendered before then would show the old content under the new version.
+    # Robust: the change is saved whatever the cache says; pages then expire with their timeout.
+    if settings.PAGE_CACHE_ENABLED:
+        transaction.on_commit(content_version_renew, robust=True)
 
 
 class PageCacheMiddleware:
@@ -156,22 +186,8 @@ def content_version_renew() -> int:
 
 
 def _next_change_at():
-    """Return when pages next change by time alone: a scheduled post, comments closing."""
-    now = timezone.now()
-    moments = [
-        Post.objects.filter(status=Post.Status.PUBLISHED, published_at__gt=now)
-        .aggregate(at=Min("published_at"))
-        .get("at")
-    ]
-    days = settings.COMMENTS_CLOSE_AFTER_DAYS
-    if days:
-        first_open = (
-            Post.objects.published()
-            .filter(comments_open=True, published_at__gt=now - timedelta(days=days))
-            .aggregate(at=Min("published_at"))
-            .get("at")
-        )
-        moments.append(first_open + timedelta(days=days) if first_open else None)
+    """Return when pages next change by time alone (comments closing by themselves)."""
+    moments = (source() for source in _change_moment_sources)
     return min((moment for moment in moments if moment), default=None)
 
 
@@ -211,10 +227,11 @@ def _entry_from_response(request, response, version):
             (match.start(), match.end(), (NONCE_HOLE,))
             for match in re.finditer(re.escape(nonce.encode()), body)
         ]
-    for match in COMMENT_ISSUED_FIELD.finditer(body):
-        post_id = _comment_form_post(match.group(1).decode())
-        if post_id is not None:
-            holes.append((match.start(1), match.end(1), (ISSUED_HOLE, post_id)))
+    for name, (pattern, _refresh) in _reader_fields.items():
+        holes += [
+            (match.start(1), match.end(1), (FIELD_HOLE, name, match.group(1).decode()))
+            for match in pattern.finditer(body)
+        ]
     holes.sort()
     parts, fillings, start = [], [], 0
     for hole_start, hole_end, filling in holes:
@@ -225,13 +242,6 @@ def _entry_from_response(request, response, version):
     # The filled-in values may differ in length: the length is measured again on the way out.
     headers = {name: value for name, value in response.items() if name != "Content-Length"}
     return (version, headers, parts, fillings)
-
-
-def _comment_form_post(token: str) -> int | None:
-    try:
-        return int(signing.loads(token, salt=comment_tokens.FORM_ISSUED_SALT)["post"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
 
 
 def _response_from_entry(request, entry):
@@ -245,7 +255,10 @@ def _response_from_entry(request, entry):
         elif filling[0] == NONCE_HOLE:
             values[filling] = str(request.csp_nonce)
         else:
-            values[filling] = comment_tokens.form_issued_token(filling[1])
+            _hole, name, stored = filling
+            if name not in _reader_fields:  # stored by code that registered other fields
+                return None
+            values[filling] = _reader_fields[name][1](stored)
     chunks = [parts[0]]
     for filling, part in zip(fillings, parts[1:], strict=True):
         chunks += [values[filling].encode(), part]
@@ -256,48 +269,34 @@ def _response_from_entry(request, entry):
     return response
 
 
-def _content_changed():
-    # After commit: a page rendered before then would show the old content under the new version.
-    # Robust: the change is saved whatever the cache says; pages then expire with their timeout.
-    if settings.PAGE_CACHE_ENABLED:
-        transaction.on_commit(content_version_renew, robust=True)
-
-
 @receiver(post_save, sender=Post)
 @receiver(post_delete, sender=Post)
 @receiver(post_save, sender=Tag)
 @receiver(post_delete, sender=Tag)
 def _post_or_tag_changed(sender, **kwargs):
-    _content_changed()
+    content_changed()
 
 
 @receiver(m2m_changed, sender=Post.tags.through)
 def _post_tags_changed(sender, action, **kwargs):
     if action.startswith("post_"):
-        _content_changed()
+        content_changed()
 
 
 @receiver(post_save, sender=get_user_model())
 def _author_changed(sender, update_fields=None, **kwargs):
     # Signing in saves last_login, which no page shows.
     if update_fields is None or set(update_fields) != {"last_login"}:
-        _content_changed()
+        content_changed()
 
 
-@receiver(post_save, sender=Comment)
-@receiver(post_delete, sender=Comment)
-def _comment_changed(sender, instance, **kwargs):
-    # A comment waiting for moderation or caught as spam shows on no shared page: only one that
-    # is, or was, approved changes what readers see.
-    # `_was_approved` is set before each save by comments.receivers, which keeps the post's
-    # comment count with it: one query answers both.
-    was_visible = getattr(instance, "_was_approved", False)
-    if was_visible or instance.status == Comment.Status.APPROVED:
-        _content_changed()
+@receiver(post_went_live)
+def _post_went_live(sender, post, **kwargs):
+    content_changed()
 
 
 @receiver(post_migrate)
 def _schema_changed(sender, **kwargs):
     # A deployment runs migrate: pages rendered by the previous code must not outlive it.
     if sender.name == "blog":
-        _content_changed()
+        content_changed()

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from blog.models import Post
+from blog.signals import post_went_live
 
 EDITORS_GROUP = "Editors"
 # Editors run the publication: posts and tags, comment moderation, the newsletter. Accounts and
@@ -30,7 +31,39 @@ def post_publish(*, posts: Iterable[Post]) -> int:
             post.published_at = now
         post.save()
         published += 1
+    if published:
+        posts_go_live_soon()
     return published
+
+
+def posts_go_live_soon() -> None:
+    """Have the posts that went live announced now rather than at the next periodic run."""
+    from blog import tasks
+
+    tasks.posts_go_live.delay_on_commit()
+
+
+def posts_go_live(*, limit: int = 100) -> int:
+    """Stamp each post readers can now see and send `post_went_live` for it; return how many.
+
+    Once per post: the stamp is a guarded update, and the receivers run in its transaction, so a
+    post is announced together with everything its receivers write, or not at all (and then again
+    at the next run). Receivers write rows and enqueue tasks on commit; they do no slow work.
+    """
+    now = timezone.now()
+    due = Post.objects.filter(
+        status=Post.Status.PUBLISHED, published_at__lte=now, went_live_at__isnull=True
+    ).order_by("published_at", "pk")
+    announced = 0
+    for post_id in due.values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            # Two workers at once: the second waits on the row, then finds it stamped.
+            if not due.filter(pk=post_id).update(went_live_at=now):
+                continue
+            post = Post.objects.select_related("author").get(pk=post_id)
+            post_went_live.send(sender=Post, post=post)
+        announced += 1
+    return announced
 
 
 @transaction.atomic

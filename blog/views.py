@@ -8,7 +8,6 @@ from django.shortcuts import get_object_or_404, render
 
 from blog.models import Post, Tag
 from blog.pagination import OneQueryPaginator
-from comments.section import post_comments_context
 
 POSTS_PER_PAGE = 10
 
@@ -81,14 +80,15 @@ def preview(request, pk):
     return render_post(request, post, is_preview=True)
 
 
-def render_post(request, post, *, is_preview=False, comment_form=None, status=200):
-    """Render a post page; the comments app passes back a refused comment form to show its errors."""
+def render_post(request, post, *, is_preview=False, context=None, status=200):
+    """Render a post page; apps that hang off the blog pass their own `context` (the comments app,
+    a refused comment form to show with its errors)."""
     previous_post, next_post = Post.objects.published().neighbours(post)
     context = {
         "post": post,
         "previous_post": previous_post,
         "next_post": next_post,
         "is_preview": is_preview,
-        **post_comments_context(request, post, form=comment_form, is_preview=is_preview),
+        **(context or {}),
     }
     return render(request, "blog/post_detail.html", context, status=status)

@@ -102,6 +102,9 @@ class CommentAdmin(admin.ModelAdmin):
         # Editors remove (kept for the record); only the owner deletes for good.
         return request.user.is_superuser
 
+    def delete_model(self, request, obj):
+        services.comment_delete(comment=obj)
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)

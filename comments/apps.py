@@ -1,5 +1,10 @@
+import re
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+# The comment form is signed with the time it was shown, to tell robots that answer at once.
+FORM_ISSUED_FIELD = re.compile(rb'name="issued" value="([^"]+)"')
 
 
 class CommentsConfig(AppConfig):
@@ -7,4 +12,13 @@ class CommentsConfig(AppConfig):
     verbose_name = _("Comments")
 
     def ready(self):
-        from comments import checks, receivers  # noqa: F401 - registers checks and receivers
+        from blog import pagecache
+        from comments import checks, moderation, tokens  # noqa: F401 - checks registers itself
+
+        # Cached pages show comments: each reader gets a form shown at the time they see it,
+        # the comment feeds are cached too, and pages expire when a post's comments close.
+        pagecache.cached_view_register("comments:feed")
+        pagecache.reader_field_register(
+            "comment-issued", FORM_ISSUED_FIELD, tokens.form_issued_refresh
+        )
+        pagecache.change_moment_source_register(moderation.next_closing_at)

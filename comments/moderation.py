@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Min
 from django.utils import timezone
 
+from blog.models import Post
 from comments.models import Comment
 
 TRUST_RETURNING = "trust_returning"
@@ -23,6 +25,20 @@ def comments_close_at(post):
     """Return when comments on `post` close by themselves, or None if they never do."""
     days = settings.COMMENTS_CLOSE_AFTER_DAYS
     return post.published_at + timedelta(days=days) if days and post.comments_open else None
+
+
+def next_closing_at():
+    """Return when the next post's comments close by themselves, or None."""
+    days = settings.COMMENTS_CLOSE_AFTER_DAYS
+    if not days:
+        return None
+    first_open = (
+        Post.objects.published()
+        .filter(comments_open=True, published_at__gt=timezone.now() - timedelta(days=days))
+        .aggregate(at=Min("published_at"))
+        .get("at")
+    )
+    return first_open + timedelta(days=days) if first_open else None
 
 
 def can_reply_to(comment: Comment) -> bool:

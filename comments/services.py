@@ -4,11 +4,13 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from blog import pagecache
+from blog.models import Post
 from comments import emails, moderation, spam, tasks
 from comments.models import (
     Comment,
@@ -17,6 +19,7 @@ from comments.models import (
     ReplyNotification,
     moderators,
 )
+from core import mail
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +98,8 @@ def comment_check(*, comment_id: int) -> str | None:
         ModerationDecision.objects.create(
             comment=comment, action=action, previous_status=Status.PENDING, new_status=new_status
         )
+        if new_status == Status.APPROVED:
+            _shown_comments_changed(post_id=comment.post_id)
         if new_status == Status.APPROVED and comment.is_reply:
             tasks.notify_reply.delay_on_commit(comment.pk)
     return verdict
@@ -196,14 +201,44 @@ def _decide(*, comment: Comment, moderator, action: str) -> bool:
             new_status=new_status,
             feedback=feedback,
         )
+        was_shown = current.status == Status.APPROVED
         current.status = new_status
         current.save(update_fields=["status"])
+        if was_shown or new_status == Status.APPROVED:
+            _shown_comments_changed(post_id=current.post_id)
         if feedback == Feedback.PENDING:
             tasks.report_to_akismet.delay_on_commit(decision.pk)
         if new_status == Status.APPROVED and current.is_reply and not current.replies_notified_at:
             tasks.notify_reply.delay_on_commit(current.pk)
     comment.status = new_status
     return True
+
+
+def comment_delete(*, comment: Comment) -> None:
+    """Delete a comment for good, with its replies (the site owner's choice, not moderation)."""
+    with transaction.atomic():
+        comment.delete()
+        _shown_comments_changed(post_id=comment.post_id)
+
+
+def _shown_comments_changed(*, post_id: int) -> None:
+    # A recount rather than +1/-1: two moderators at once cannot make it drift.
+    post_comment_counts_refresh(posts=Post.objects.filter(pk=post_id))
+    pagecache.content_changed()
+
+
+def post_comment_counts_refresh(*, posts=None) -> int:
+    """Recount the approved comments of `posts` (a queryset; all posts if None) into
+    `Post.comment_count`, which list pages show; code that writes comments in bulk calls it."""
+    approved = (
+        Comment.objects.filter(post=OuterRef("pk"), status=Status.APPROVED)
+        .order_by()
+        .values("post")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    posts = Post.objects.all() if posts is None else posts
+    return posts.update(comment_count=Coalesce(Subquery(approved), 0))
 
 
 def decision_report(*, decision_id: int) -> None:
@@ -273,7 +308,7 @@ def reply_notify(*, comment_id: int) -> int:
     if not to_send:
         return 0
     sent = 0
-    with get_connection() as connection:
+    with mail.Mailer() as mailer:
         for notification in to_send:
             # Claimed one by one: two runs at the same moment never email the same reader.
             claimed = ReplyNotification.objects.filter(
@@ -283,12 +318,16 @@ def reply_notify(*, comment_id: int) -> int:
                 continue
             message = emails.reply_notification(reply=reply, subscription=notification.subscription)
             try:
-                connection.send_messages([message])
-            except Exception:
+                mailer.send(message)
+            except mail.SendError as error:
                 ReplyNotification.objects.filter(pk=notification.pk).update(
                     status=ReplyNotification.Status.PENDING
                 )
-                raise
+                if isinstance(error, mail.TransientError):
+                    raise  # the task tries again later, for the readers not reached yet
+                # Refused for good (a bad address): asking again would be refused again.
+                logger.warning("Reply notification %s refused: %s", notification.pk, error.reason)
+                continue
             ReplyNotification.objects.filter(pk=notification.pk).update(
                 status=ReplyNotification.Status.SENT, sent_at=timezone.now()
             )
@@ -363,8 +402,13 @@ def moderation_notice_send() -> int:
     ]
     try:
         if messages:
-            with get_connection() as connection:
-                connection.send_messages(messages)
+            with mail.Mailer() as mailer:
+                for message in messages:
+                    try:
+                        mailer.send(message)
+                    except mail.PermanentError as error:
+                        # One editor's address is refused for good: the others are still told.
+                        logger.warning("Moderation notice to %s refused: %s", message.to, error)
     except Exception:
         # Nothing counts as announced: the next run, a minute later, lists these comments again.
         with transaction.atomic():

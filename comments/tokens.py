@@ -31,6 +31,15 @@ def form_issued_token(post_id: int) -> str:
     return signing.dumps({"post": post_id, "at": time.time()}, salt=FORM_ISSUED_SALT)
 
 
+def form_issued_refresh(token: str) -> str:
+    """Return the token of the same post's form issued now: a cached page shown to a new reader."""
+    try:
+        post_id = int(signing.loads(token, salt=FORM_ISSUED_SALT)["post"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return token  # not ours to renew; the form check will refuse it as before
+    return form_issued_token(post_id)
+
+
 def form_age(token: str, *, post_id: int, max_age: float) -> float:
     """Return how many seconds ago the form for `post_id` was shown.
 

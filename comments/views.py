@@ -37,7 +37,7 @@ def post_comment(request, post_id):
         return render(request, "comments/rejected.html", {"post": post}, status=400)
     if not form.is_valid():
         form.refresh_issued()
-        return blog_views.render_post(request, post, comment_form=form, status=400)
+        return blog_views.render_post(request, post, context={"comment_form": form}, status=400)
     data = form.cleaned_data
     comment = services.comment_submit(
         post=post,

@@ -1,7 +1,7 @@
-import os
-
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+from config.settings.variables import choose_settings
+
+choose_settings(default="config.settings.production")
 
 application = get_asgi_application()

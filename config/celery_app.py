@@ -1,14 +1,15 @@
 """The Celery application: configured from Django settings, tasks found in each app's tasks.py."""
 
 import logging
-import os
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+from config.settings.variables import choose_settings
+
+choose_settings(default="config.settings.local")
 
 logger = logging.getLogger(__name__)
 

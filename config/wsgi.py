@@ -1,7 +1,7 @@
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+from config.settings.variables import choose_settings
+
+choose_settings(default="config.settings.production")
 
 application = get_wsgi_application()

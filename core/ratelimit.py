@@ -1,7 +1,8 @@
-"""Per-visitor limits shared by the apps: who is asking, and how often they may, counted in the cache."""
+"""Limits shared by the apps: who is asking, and how often they may, counted in the cache."""
 
 import ipaddress
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -34,26 +35,36 @@ class Verdict:
 def hit(key: str, limit: int, period: int) -> Verdict:
     """Count one attempt under `key`; allow at most `limit` per fixed window of `period` seconds.
 
-    A limit of 0 allows everything. The count lives in the Django cache (Redis in production), so
-    every process of the site shares it.
+    A limit of 0 allows everything.
     """
     if not limit:
         return Verdict(allowed=True)
-    window = int(time.time() // period)
-    cache_key = f"ratelimit:{key}:{window}"
     try:
-        count = 1 if cache.add(cache_key, 1, timeout=period) else _increment(cache_key, period)
+        attempts, window_left = count(key, period=period)
     except Exception:
         # A cache outage must not turn honest visitors away; the apps' other defences still stand.
         logger.warning("Rate limit %s skipped: the cache is unavailable", key, exc_info=True)
         return Verdict(allowed=True)
-    retry_after = int((window + 1) * period - time.time()) + 1
-    return Verdict(allowed=count <= limit, retry_after=retry_after)
+    return Verdict(allowed=attempts <= limit, retry_after=int(window_left) + 1)
 
 
-def _increment(cache_key: str, period: int) -> int:
-    try:
-        return cache.incr(cache_key)
-    except ValueError:  # the window's key expired between add and incr: this is a new window
-        cache.add(cache_key, 1, timeout=period)
-        return 1
+def count(key: str, *, period: float, now: float | None = None) -> tuple[int, float]:
+    """Count one event under `key` in the fixed window of `period` seconds holding `now`.
+
+    Return the events counted in that window so far, this one included, and the seconds left
+    until it ends. The count lives in the Django cache (Redis in production), so every process
+    of the site shares it.
+    """
+    now = time.time() if now is None else now
+    window = int(now // period)
+    cache_key = f"ratelimit:{key}:{window}"
+    timeout = math.ceil(period) + 1
+    if cache.add(cache_key, 1, timeout=timeout):
+        events = 1
+    else:
+        try:
+            events = cache.incr(cache_key)
+        except ValueError:  # the window's key expired between add and incr: this is a new window
+            cache.add(cache_key, 1, timeout=timeout)
+            events = 1
+    return events, (window + 1) * period - now

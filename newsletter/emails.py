@@ -1,7 +1,7 @@
 """Compose the newsletter's emails: text and inline-styled HTML, personal links and bulk-mail headers."""
 
 import re
-from email.utils import formatdate, make_msgid
+from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -35,14 +35,6 @@ BODY_STYLES = {
 OPENING_TAG = re.compile(rf"<({'|'.join(BODY_STYLES)})(?=[\s>/])")
 RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")/(?!/)')
 RELATIVE_MARKDOWN_LINK = re.compile(r"\]\(/(?!/)")
-# Stand-ins of the per-recipient headers in a batch's prepared copy (see PreparedCopy).
-TO_PLACEHOLDER = "newsletter-recipient@placeholder.invalid"
-MESSAGE_ID_PLACEHOLDER = "<newsletter-message-id@placeholder.invalid>"
-LIST_UNSUBSCRIBE_PLACEHOLDER = "__NEWSLETTER_LIST_UNSUBSCRIBE__"
-DATE_PLACEHOLDER = "__NEWSLETTER_DATE__"
-# An address that is the same bytes in the To header and the SMTP envelope: plain ASCII dot-atom.
-PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
-MAX_LINE = 998  # RFC 5322: no line longer than this, whatever the encoding
 
 
 def site_domain() -> str:
@@ -100,12 +92,11 @@ def list_headers(*, unsubscribe: str) -> dict[str, str]:
 
 
 class IssueRenderer:
-    """Render an issue once per language, then stamp each subscriber's links into the copy."""
+    """Render an issue once per language, then put each subscriber's links into their message."""
 
     def __init__(self, issue: Issue):
         self.issue = issue
         self.rendered: dict[str, tuple[str, str]] = {}
-        self.copies: dict[str, PreparedCopy | None] = {}
 
     def parts(self, language: str) -> tuple[str, str]:
         if language not in self.rendered:
@@ -146,38 +137,13 @@ class IssueRenderer:
             **self._issue_headers(),
             **list_headers(unsubscribe=unsubscribe),
         }
-        message = _message(
+        return _message(
             subject=self.issue.subject, text=text, html=html, to=subscriber.email, headers=headers
         )
-        copy = self._copy(subscriber.language)
-        if copy is not None:
-            message.raw = copy.stamp(
-                to=subscriber.email,
-                message_id=headers["Message-ID"],
-                list_unsubscribe=headers["List-Unsubscribe"],
-                links=links,
-            )
-        return message
 
     def _issue_headers(self) -> dict[str, str]:
         sender = settings.NEWSLETTER_FEEDBACK_ID_SENDER
         return {"Feedback-ID": f"{self.issue.pk}:{self.issue.origin}:newsletter:{sender}"}
-
-    def _copy(self, language: str) -> "PreparedCopy | None":
-        if language not in self.copies:
-            text, html = self.parts(language)
-            headers = {
-                "Message-ID": MESSAGE_ID_PLACEHOLDER,
-                "Date": DATE_PLACEHOLDER,
-                **self._issue_headers(),
-                **list_headers(unsubscribe="x"),
-                "List-Unsubscribe": LIST_UNSUBSCRIBE_PLACEHOLDER,
-            }
-            template = _message(
-                subject=self.issue.subject, text=text, html=html, to=TO_PLACEHOLDER, headers=headers
-            )
-            self.copies[language] = PreparedCopy.build(template, text=text, html=html)
-        return self.copies[language]
 
     def test_message(self, *, to: str, language: str) -> EmailMultiAlternatives:
         """Return the issue as an editor's test copy: marked as a test, links leading to the site."""
@@ -259,91 +225,8 @@ def _subscriber_message(
     return _message(subject=subject, text=text, html=html, to=subscriber.email, headers=headers)
 
 
-class PreparedCopy:
-    """An issue's message in one language, serialised once, into which each recipient is stamped.
-
-    Python's email package folds and encodes every header again for every message it writes:
-    that was a fifth of a batch's time. The copy is written once per batch by Django itself, with
-    stand-ins where recipients differ (To, Date, Message-ID, List-Unsubscribe and the two
-    personal links in the bodies), and each recipient's values replace them byte for byte. Only
-    values that need no encoding take this path; anything else is left to Django, message by
-    message, so the result is always what Django would have written (bar the MIME boundary).
-    """
-
-    def __init__(self, raw: bytes, slack_lines: list[tuple[int, int]]):
-        self.raw = raw
-        # (length, stand-ins) of each body line holding a personal link: it must stay ≤ MAX_LINE.
-        self.slack_lines = slack_lines
-
-    @classmethod
-    def build(
-        cls, template: EmailMultiAlternatives, *, text: str, html: str
-    ) -> "PreparedCopy | None":
-        raw = template.message().as_bytes(linesep="\r\n")
-        header_end = raw.find(b"\r\n\r\n")
-        head = raw[:header_end]
-        links = (UNSUBSCRIBE_PLACEHOLDER, PREFERENCES_PLACEHOLDER)
-        # Each stand-in must have come out whole, where it was put: a body encoded in
-        # quoted-printable (very long lines) or a folded header would have split one.
-        expected = sum(part.count(link) for part in (text, html) for link in links)
-        found = sum(raw.count(link.encode()) for link in links)
-        headers_whole = all(
-            head.count(f"{name}: {value}\r\n".encode()) == 1
-            for name, value in (
-                ("To", TO_PLACEHOLDER),
-                ("Message-ID", MESSAGE_ID_PLACEHOLDER),
-                ("Date", DATE_PLACEHOLDER),
-                ("List-Unsubscribe", LIST_UNSUBSCRIBE_PLACEHOLDER),
-            )
-        )
-        # Links are stamped in as they are: only into parts that are not encoded (8bit or 7bit).
-        encoded = b"quoted-printable" in raw or b"Transfer-Encoding: base64" in raw
-        if found != expected or not headers_whole or encoded:
-            return None
-        slack_lines = [
-            (len(line), sum(line.count(link.encode()) for link in links))
-            for line in raw[header_end:].split(b"\r\n")
-            if any(link.encode() in line for link in links)
-        ]
-        return cls(raw, slack_lines)
-
-    def stamp(
-        self, *, to: str, message_id: str, list_unsubscribe: str, links: dict[str, str]
-    ) -> bytes | None:
-        """Return the recipient's message as bytes, or None when Django must write it."""
-        values = [to, message_id, list_unsubscribe, *links.values()]
-        if not PLAIN_ADDRESS.fullmatch(to) or not all(value.isascii() for value in values):
-            return None
-        if any("\r" in value or "\n" in value for value in values):
-            return None
-        growth = max(len(url) for url in links.values()) - len(UNSUBSCRIBE_PLACEHOLDER)
-        if any(length + count * growth > MAX_LINE for length, count in self.slack_lines):
-            return None
-        # Fold between the targets, as the email package would; a single URL is never folded.
-        folded = list_unsubscribe.replace(">, <", ">,\r\n <")
-        if any(len(line) + len("List-Unsubscribe: ") > MAX_LINE for line in folded.split("\r\n")):
-            return None
-        raw = self.raw.replace(f"To: {TO_PLACEHOLDER}\r\n".encode(), f"To: {to}\r\n".encode(), 1)
-        raw = raw.replace(MESSAGE_ID_PLACEHOLDER.encode(), message_id.encode(), 1)
-        raw = raw.replace(
-            DATE_PLACEHOLDER.encode(),
-            formatdate(localtime=settings.EMAIL_USE_LOCALTIME).encode(),
-            1,
-        )
-        raw = raw.replace(LIST_UNSUBSCRIBE_PLACEHOLDER.encode(), folded.encode(), 1)
-        for placeholder, url in links.items():
-            raw = raw.replace(placeholder.encode(), url.encode())
-        return raw
-
-
-class IssueMessage(EmailMultiAlternatives):
-    """A message that may carry `raw`, its bytes already written, for the SMTP backend to send."""
-
-    raw: bytes | None = None
-
-
-def _message(*, subject, text, html, to, headers) -> IssueMessage:
-    message = IssueMessage(
+def _message(*, subject, text, html, to, headers) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
         # One line: a line break in a title would make Django refuse the whole message.
         subject=" ".join(subject.split()),
         body=text,

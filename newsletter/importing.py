@@ -2,7 +2,7 @@
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
@@ -10,11 +10,26 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from newsletter.models import Language
-from newsletter.services import ImportRow, normalize_email
+from newsletter.models import Language, normalize_email
 
 COLUMNS = ("email", "language", "consent_source", "consent_date")
 MAX_ROWS = 100_000
+
+
+@dataclass
+class ImportRow:
+    line: int
+    email: str
+    language: str
+    consent_source: str = ""
+    consent_date: date | None = None
+
+
+@dataclass
+class ImportResult:
+    confirmed: int = 0
+    pending: int = 0
+    already_known: list[str] = field(default_factory=list)
 
 
 @dataclass

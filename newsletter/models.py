@@ -20,6 +20,11 @@ def new_key() -> str:
     return secrets.token_urlsafe(18)
 
 
+def normalize_email(email: str) -> str:
+    """Return the form under which an address is stored and looked up."""
+    return email.strip().lower()
+
+
 class Language(models.TextChoices):
     FRENCH = "fr", _("French")
     ENGLISH = "en", _("English")

@@ -1,8 +1,9 @@
-"""Listen to django-anymail's tracking signal: mail providers report bounces, complaints, unsubscribes."""
+"""What the newsletter listens to: the blog's posts going live, and mail providers' tracking events."""
 
 from anymail.signals import EventType, RejectReason
 
-from newsletter import services
+from newsletter.services.issues import post_announce
+from newsletter.services.subscribers import provider_event_record
 
 # A provider's "rejected" event suppresses the address only when the reason is about the address.
 REJECTIONS = {
@@ -22,7 +23,7 @@ def on_tracking_event(sender, event, esp_name, **kwargs):
         return
     if not event.recipient:
         return
-    services.provider_event_record(
+    provider_event_record(
         email=event.recipient,
         event_type=event_type,
         provider=esp_name,
@@ -37,3 +38,8 @@ def on_tracking_event(sender, event, esp_name, **kwargs):
             "timestamp": event.timestamp.isoformat() if event.timestamp else None,
         },
     )
+
+
+def on_post_went_live(sender, post, **kwargs):
+    """Announce to subscribers a post marked "email to subscribers" that just went live."""
+    post_announce(post=post)

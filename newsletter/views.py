@@ -13,9 +13,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.ratelimit import client_ip, hit
-from newsletter import services, tokens
+from newsletter import tokens
 from newsletter.forms import EraseForm, LanguageForm, SubscribeForm, consent_notice
 from newsletter.models import Issue, Subscriber, SubscriberEvent
+from newsletter.services.subscribers import (
+    subscriber_confirm,
+    subscriber_data_link_request,
+    subscriber_erase,
+    subscriber_personal_data,
+    subscriber_set_language,
+    subscriber_subscribe,
+    subscriber_unsubscribe,
+)
 
 ISSUES_PER_PAGE = 20
 # Data-access links a subscriber may have emailed per hour: enough for a lost email, too few for
@@ -53,7 +62,7 @@ def subscribe(request):
         form = SubscribeForm(request.POST)
         if form.is_valid():
             if not form.is_from_robot:
-                services.subscriber_subscribe(
+                subscriber_subscribe(
                     email=form.cleaned_data["email"],
                     language=form.cleaned_data["language"],
                     source=Source.FORM,
@@ -83,9 +92,7 @@ def confirm(request, token):
     except tokens.InvalidToken:
         return _link_problem(request)
     if request.method == "POST":
-        subscriber = services.subscriber_confirm(
-            confirmation_key=confirmation_key, **_visitor(request)
-        )
+        subscriber = subscriber_confirm(confirmation_key=confirmation_key, **_visitor(request))
         if subscriber is None:
             return _link_problem(request, expired=True)
         return redirect("newsletter:confirmed")
@@ -116,7 +123,7 @@ def unsubscribe(request, token):
             return render(request, "newsletter/unsubscribe.html", {"subscriber": subscriber})
         if subscriber is not None:
             one_click = request.POST.get("List-Unsubscribe") == "One-Click"
-            services.subscriber_unsubscribe(
+            subscriber_unsubscribe(
                 subscriber=subscriber,
                 source=Source.ONE_CLICK if one_click else Source.EMAIL,
                 **_visitor(request),
@@ -171,9 +178,7 @@ def preferences(request, token, subscriber):
 def preferences_language(request, token, subscriber):
     form = LanguageForm(request.POST)
     if form.is_valid():
-        services.subscriber_set_language(
-            subscriber=subscriber, language=form.cleaned_data["language"]
-        )
+        subscriber_set_language(subscriber=subscriber, language=form.cleaned_data["language"])
         messages.success(request, _("Your emails will now be written in this language."))
     return redirect("newsletter:preferences", token=token)
 
@@ -181,9 +186,7 @@ def preferences_language(request, token, subscriber):
 @require_POST
 @preferences_view
 def preferences_unsubscribe(request, token, subscriber):
-    services.subscriber_unsubscribe(
-        subscriber=subscriber, source=Source.PREFERENCES, **_visitor(request)
-    )
+    subscriber_unsubscribe(subscriber=subscriber, source=Source.PREFERENCES, **_visitor(request))
     messages.success(request, _("You are unsubscribed: you will receive no more issues."))
     return redirect("newsletter:preferences", token=token)
 
@@ -192,7 +195,7 @@ def preferences_unsubscribe(request, token, subscriber):
 @preferences_view
 def preferences_resubscribe(request, token, subscriber):
     if subscriber.status == Subscriber.Status.UNSUBSCRIBED:
-        services.subscriber_subscribe(
+        subscriber_subscribe(
             email=subscriber.email,
             language=subscriber.language,
             source=Source.PREFERENCES,
@@ -210,7 +213,7 @@ def preferences_resubscribe(request, token, subscriber):
 def preferences_data_link(request, token, subscriber):
     """Email the subscriber a fresh link to their data; the answer is the same whatever happens."""
     if hit(f"newsletter:data-link:{subscriber.pk}", DATA_LINKS_PER_HOUR, 3600).allowed:
-        services.subscriber_data_link_request(subscriber=subscriber)
+        subscriber_data_link_request(subscriber=subscriber)
     minutes = max(1, settings.NEWSLETTER_DATA_LINK_MAX_AGE // 60)
     messages.success(
         request,
@@ -237,7 +240,7 @@ def my_data(request, token, subscriber):
 @data_access_view
 def my_data_download(request, token, subscriber):
     """Let a subscriber download everything held about them (GDPR access and portability)."""
-    data = services.subscriber_personal_data(subscriber=subscriber)
+    data = subscriber_personal_data(subscriber=subscriber)
     response = HttpResponse(
         json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
     )
@@ -251,7 +254,7 @@ def my_data_erase(request, token, subscriber):
     """Ask for a ticked box, then erase the subscriber: only the POST erases."""
     form = EraseForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
-        services.subscriber_erase(subscriber=subscriber, source=Source.PREFERENCES)
+        subscriber_erase(subscriber=subscriber, source=Source.PREFERENCES)
         return redirect("newsletter:erased")
     context = {"subscriber": subscriber, "token": token, "form": form}
     return render(request, "newsletter/my_data_erase.html", context)

@@ -1,19 +1,14 @@
 """Real parts for the whole suite: an SMTP server on loopback, a Celery worker on Redis, Chromium."""
 
-import email
-import email.policy
 import shutil
-import socket
-import threading
-import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.utils import translation
 
 from config.celery_app import app as celery_app
+from tests.support.smtp import SmtpServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -33,73 +28,6 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
-
-
-def free_port() -> int:
-    """Return a TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class RecordingHandler:
-    """An aiosmtpd handler that keeps every message it accepts, parsed."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes = []
-        self.lock = threading.Lock()
-        self.reject_with: str | None = None
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.reject_with:
-            return self.reject_with
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.lock:
-            self.messages.append(message)
-            self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-class SmtpServer:
-    """A real SMTP server on 127.0.0.1 that tests read like a mailbox."""
-
-    def __init__(self, port: int | None = None):
-        self.handler = RecordingHandler()
-        self.port = port or free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
-
-    @property
-    def messages(self):
-        with self.handler.lock:
-            return list(self.handler.messages)
-
-    def start(self):
-        self.controller.start()
-        return self
-
-    def stop(self):
-        self.controller.stop()
-
-    def wait_for(self, count: int, timeout: float = 30):
-        """Wait until `count` messages have arrived and return them."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.messages) >= count:
-                return self.messages
-            time.sleep(0.05)
-        raise AssertionError(f"expected {count} messages, got {len(self.messages)}")
-
-    def to(self, address: str):
-        """Return the messages whose recipients include `address`."""
-        with self.handler.lock:
-            return [
-                message
-                for message, envelope in zip(
-                    self.handler.messages, self.handler.envelopes, strict=True
-                )
-                if address in envelope.rcpt_tos
-            ]
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,64 @@ def test_a_template_asking_for_a_nonce_gets_one_in_the_policy(rf):
 
     nonce = response.content.decode().split('nonce="')[1].split('"')[0]
     assert f"'nonce-{nonce}'" in csp_directives(response)["script-src"]
+
+
+ENTRY_POINTS = {
+    "manage.py": [
+        "manage.py",
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SETTINGS_MODULE)",
+    ],
+    "wsgi": [
+        "-c",
+        "import config.wsgi; from django.conf import settings; print(settings.SETTINGS_MODULE)",
+    ],
+    "asgi": [
+        "-c",
+        "import config.asgi; from django.conf import settings; print(settings.SETTINGS_MODULE)",
+    ],
+    "celery": ["-c", "import os, config.celery_app; print(os.environ['DJANGO_SETTINGS_MODULE'])"],
+}
+
+
+def run_in_checkout_with_env_file(tmp_path, args, env_file: str, **environment):
+    """Run Python in a copy of manage.py and config/ beside `env_file` as its .env."""
+    shutil.copy(BASE_DIR / "manage.py", tmp_path)
+    shutil.copytree(
+        BASE_DIR / "config", tmp_path / "config", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / ".env").write_text(env_file)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL"))
+    }
+    # The apps come from this checkout, the settings and the .env from the copy.
+    env.update(PYTHONPATH=str(BASE_DIR), **environment)
+    return subprocess.run(
+        [sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+SERVER_ENV_FILE = "\n".join(f"{key}={value}" for key, value in PRODUCTION_ENV.items()) + "\n"
+
+
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_every_entry_point_takes_the_settings_module_from_the_env_file(tmp_path, entry_point):
+    result = run_in_checkout_with_env_file(tmp_path, ENTRY_POINTS[entry_point], SERVER_ENV_FILE)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "config.settings.production"
+
+
+def test_the_environment_wins_over_the_env_file(tmp_path):
+    result = run_in_checkout_with_env_file(
+        tmp_path,
+        ENTRY_POINTS["manage.py"],
+        SERVER_ENV_FILE,
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "config.settings.local"

@@ -8,21 +8,19 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import mark_safe
 
+from core.urls import absolute_url
+
 register = template.Library()
 
 # The characters that could close the <script> element or open a comment inside it.
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
-def absolute_url(path: str) -> str:
-    """Return `path` as an address readers can use from anywhere."""
-    if path.startswith(("http://", "https://")):
-        return path
-    return settings.SITE_URL + path
-
-
 @register.filter
 def absolute(path: str) -> str:
+    """Return `path` as an address readers can use from anywhere; a storage's full URL as it is."""
+    if path.startswith(("http://", "https://")):
+        return path
     return absolute_url(path)
 
 
@@ -51,7 +49,7 @@ def post_json_ld(post) -> str:
         "keywords": [tag.name for tag in post.tag_list],
     }
     if post.cover:
-        data["image"] = absolute_url(post.cover.url)
+        data["image"] = absolute(post.cover.url)
     text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
     return mark_safe(  # noqa: S308 -- the JSON is escaped so that it cannot leave the element
         '<script type="application/ld+json">' + text.translate(JSON_SCRIPT_ESCAPES) + "</script>"

@@ -3,25 +3,26 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import COMMENTS_CLIENT_IP_HEADER, env
+from .base import COMMENTS_CLIENT_IP_HEADER
+from .variables import read
 
 for required in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"):
-    if not env(required, default=""):
+    if not read(required):
         raise ImproperlyConfigured(
             f"{required} must be set in production (see .env.example and docs/security.md)."
         )
 
 DEBUG = False
-SECRET_KEY = env("DJANGO_SECRET_KEY")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+SECRET_KEY = read("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = read("DJANGO_ALLOWED_HOSTS")
 
 # Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto (docs/security.md).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_SSL_REDIRECT = read("DJANGO_SECURE_SSL_REDIRECT")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SECURE_HSTS_SECONDS = read("DJANGO_SECURE_HSTS_SECONDS")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = read("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = read("DJANGO_SECURE_HSTS_PRELOAD")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SESSION_COOKIE_SECURE = True
@@ -33,4 +34,4 @@ X_FRAME_OPTIONS = "DENY"
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = COMMENTS_CLIENT_IP_HEADER or None
 
 # Real checks teach Akismet; set AKISMET_IS_TEST=True on a staging copy.
-AKISMET_IS_TEST = env.bool("AKISMET_IS_TEST", default=False)
+AKISMET_IS_TEST = read("AKISMET_IS_TEST", default=False)

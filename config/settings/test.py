@@ -2,8 +2,11 @@
 
 import os
 
+import environ
+
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+from .base import VAR_DIR
+from .variables import read
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made beside it are
 # still synchronous, so Django's async-safety guard would only get in the way here.
@@ -15,16 +18,18 @@ ALLOWED_HOSTS = ["*"]
 SITE_URL = "http://testserver"
 
 DATABASES = {
-    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/test"),
+    "default": environ.Env.db_url_config(
+        read("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/test"
+    ),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 # Isolates this run's cache keys and Celery queue from any other run sharing the Redis server;
 # a worker started as a subprocess by a test gets the same TEST_RUN_ID to join this run.
-TEST_RUN_ID = env("TEST_RUN_ID", default=str(os.getpid()))
+TEST_RUN_ID = read("TEST_RUN_ID", default=str(os.getpid()))
 os.environ["TEST_RUN_ID"] = TEST_RUN_ID
 
-REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/1")
+REDIS_URL = read("REDIS_URL") or "redis://127.0.0.1:6379/1"
 CACHES = {
     "default": {
         "BACKEND": "config.cache.RedisCache",
@@ -43,10 +48,10 @@ PAGE_CACHE_ENABLED = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # A worker started as a subprocess by a test cannot see that test's settings overrides: it reaches
 # the test's SMTP server through TEST_SMTP_PORT.
-if env("TEST_SMTP_PORT", default=""):
+if read("TEST_SMTP_PORT"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = "127.0.0.1"
-    EMAIL_PORT = env.int("TEST_SMTP_PORT")
+    EMAIL_PORT = int(read("TEST_SMTP_PORT"))
     EMAIL_USE_TLS = False
     EMAIL_HOST_USER = ""
     EMAIL_HOST_PASSWORD = ""

@@ -79,7 +79,7 @@ class PostFactory(factory.django.DjangoModelFactory):
     )
     status = Post.Status.PUBLISHED
     published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
-    language = Post.Language.FRENCH
+    language = "fr"
 
     class Params:
         draft = factory.Trait(status=Post.Status.DRAFT)

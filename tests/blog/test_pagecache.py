@@ -1,10 +1,10 @@
 """The anonymous-reader page cache: served to strangers, refreshed the moment content changes."""
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core import signing
 from django.http import HttpResponse
@@ -14,9 +14,11 @@ from django.urls import include, path
 from django.utils import timezone
 
 from blog import pagecache
+from blog.services import posts_go_live
+from comments import services as comment_services
 from comments.models import Comment
 from comments.tokens import FORM_ISSUED_SALT
-from tests.blog.factories import PostFactory, TagFactory, UserFactory
+from tests.blog.factories import EditorFactory, PostFactory, TagFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -165,8 +167,7 @@ def test_approving_a_comment_shows_at_once(changes_committed):
     assert read("/")["X-Page-Cache"] == "hit"
 
     with changes_committed():
-        comment.status = Comment.Status.APPROVED
-        comment.save()
+        comment_services.comment_approve(comment=comment, moderator=EditorFactory())
 
     assert "1 comment" in read("/").content.decode()
     assert "Très beau billet." in read(post.get_absolute_url()).content.decode()
@@ -175,12 +176,13 @@ def test_approving_a_comment_shows_at_once(changes_committed):
 def test_removing_a_comment_shows_at_once(changes_committed):
     post = PostFactory()
     with changes_committed():
-        comment = _comment(post, Comment.Status.APPROVED)
+        comment = _comment(post, Comment.Status.PENDING)
+        comment_services.comment_approve(comment=comment, moderator=EditorFactory())
     assert "1 comment" in read("/").content.decode()
+    assert read("/")["X-Page-Cache"] == "hit"
 
     with changes_committed():
-        comment.status = Comment.Status.REMOVED
-        comment.save()
+        comment_services.comment_remove(comment=comment, moderator=EditorFactory())
 
     assert "0 comment" in read("/").content.decode()
 
@@ -206,29 +208,35 @@ def test_a_change_rolled_back_leaves_stored_pages_alone():
     assert read("/")["X-Page-Cache"] == "hit"
 
 
-def test_a_scheduled_post_appears_when_its_time_comes():
+def test_a_scheduled_post_appears_once_it_has_gone_live(changes_committed):
     PostFactory(title="Déjà là")
-    PostFactory(
-        title="Prévu pour tout de suite", published_at=timezone.now() + timedelta(seconds=1)
-    )
-    pagecache.content_version_renew()  # as the scheduled post's commit would
-    assert "Prévu pour tout de suite" not in read("/").content.decode()
-    assert read("/")["X-Page-Cache"] == "hit"
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        PostFactory(
+            title="Prévu pour tout de suite", published_at=timezone.now() + timedelta(minutes=1)
+        )
+        with changes_committed():
+            posts_go_live()
+        assert "Prévu pour tout de suite" not in read("/").content.decode()
+        assert read("/")["X-Page-Cache"] == "hit"
 
-    time.sleep(1.1)
+        clock.shift(timedelta(minutes=1))
+        with changes_committed():
+            posts_go_live()  # the periodic task's run
 
-    assert "Prévu pour tout de suite" in read("/").content.decode()
+        assert "Prévu pour tout de suite" in read("/").content.decode()
 
 
 def test_comments_closing_by_themselves_close_on_the_stored_page(settings):
     settings.COMMENTS_CLOSE_AFTER_DAYS = 1
-    post = PostFactory(published_at=timezone.now() - timedelta(days=1) + timedelta(seconds=1))
-    pagecache.content_version_renew()  # as the post's commit would
-    assert 'class="comment-form"' in read(post.get_absolute_url()).content.decode()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        post = PostFactory(published_at=timezone.now() - timedelta(days=1) + timedelta(minutes=1))
+        pagecache.content_version_renew()  # as the post's commit would
+        assert 'class="comment-form"' in read(post.get_absolute_url()).content.decode()
+        assert read(post.get_absolute_url())["X-Page-Cache"] == "hit"
 
-    time.sleep(1.1)
+        clock.shift(timedelta(minutes=1))
 
-    assert 'class="comment-form"' not in read(post.get_absolute_url()).content.decode()
+        assert 'class="comment-form"' not in read(post.get_absolute_url()).content.decode()
 
 
 def test_each_reader_of_a_stored_post_gets_a_comment_form_shown_to_them_now():

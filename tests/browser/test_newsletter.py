@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from newsletter import services
+from newsletter.services.issues import issue_send
 from tests.blog.factories import DEFAULT_PASSWORD, EditorFactory
 from tests.newsletter.broker import wait_until_settled
 from tests.newsletter.factories import IssueFactory, SubscriberFactory
@@ -123,7 +123,7 @@ def test_subscribe_confirm_receive_an_issue_and_leave_in_one_click(
 
     # The next issue reaches the reader who stayed, and neither of those who left.
     next_issue = IssueFactory(subject="La lettre suivante")
-    services.issue_send(issue=next_issue)
+    issue_send(issue=next_issue)
     mail_to(smtp_server, "reste@example.org", "La lettre suivante")
     wait_until_settled(next_issue)  # every message of it is out, nothing left in the queue
     for address in (VISITOR, "fidele@example.org"):

@@ -2,6 +2,8 @@
 
 import factory
 
+from blog.models import Post
+from comments import services
 from comments.models import Comment
 from tests.blog.factories import PostFactory
 
@@ -27,3 +29,11 @@ class CommentFactory(factory.django.DjangoModelFactory):
 
     class Params:
         pending = factory.Trait(status=Comment.Status.PENDING, verdict=Comment.Verdict.UNCHECKED)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Written straight to the table, as an import would: counted as the comments app counts.
+        comment = super()._create(model_class, *args, **kwargs)
+        if comment.status == Comment.Status.APPROVED:
+            services.post_comment_counts_refresh(posts=Post.objects.filter(pk=comment.post_id))
+        return comment

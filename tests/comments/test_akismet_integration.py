@@ -1,15 +1,14 @@
 """The real SyncClient, a real Celery worker on Redis, and a local server speaking Akismet's API."""
 
-import time
-
 import pytest
 from django.core.cache import cache
 
 from comments import services, spam, tokens
 from comments.models import Comment, ModerationDecision
-from tests.akismet_server import API_KEY, TIMEOUT, AkismetServer
 from tests.blog.factories import EditorFactory, PostFactory
 from tests.comments.factories import CommentFactory
+from tests.support.akismet import API_KEY, TIMEOUT, AkismetServer
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
@@ -24,15 +23,6 @@ def akismet_server(settings):
     cache.delete(spam._key_verified_cache_key())
     yield server
     server.stop()
-
-
-def wait_until(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 @pytest.mark.django_db(transaction=True)

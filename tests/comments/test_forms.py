@@ -2,6 +2,8 @@ import time
 
 import pytest
 from django.core import signing
+from django.template.loader import render_to_string
+from pytest_django.asserts import assertInHTML
 
 from comments import tokens
 from comments.forms import CommentForm
@@ -167,3 +169,34 @@ def test_refreshing_the_timestamp_restarts_the_clock():
     assert tokens.form_age(form["issued"].value(), post_id=post.pk, max_age=60) < 5
     with pytest.raises(signing.BadSignature):
         tokens.form_age("stale", post_id=post.pk, max_age=60)
+
+
+def test_a_refused_field_is_marked_invalid_and_points_to_its_help_and_error():
+    post = PostFactory()
+    form = CommentForm(form_data(post, author_email="camille"), post=post)
+    form.is_valid()
+
+    html = render_to_string("comments/_form.html", {"form": form, "post": post})
+
+    assertInHTML(
+        '<input type="email" name="author_email" value="camille" maxlength="320"'
+        ' class="form-control" autocomplete="email" required aria-invalid="true"'
+        ' aria-describedby="id_author_email_helptext id_author_email_error" id="id_author_email">',
+        html,
+    )
+    assertInHTML(
+        '<div class="invalid-feedback d-block" id="id_author_email_error">'
+        "Saisissez une adresse e-mail comme nom@exemple.fr.</div>",
+        html,
+    )
+    assert '<label class="form-label" for="id_author_email">' in html
+
+
+def test_the_form_carries_its_signed_time_in_a_hidden_field():
+    post = PostFactory()
+    form = CommentForm(post=post, initial={"issued": "signed-time"})
+
+    html = render_to_string("comments/_form.html", {"form": form, "post": post})
+
+    # The page cache finds this exact shape to give each reader a fresh time (blog/pagecache.py).
+    assert '<input type="hidden" name="issued" value="signed-time" id="id_issued">' in html

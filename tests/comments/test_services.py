@@ -12,6 +12,7 @@ from django.utils import timezone
 from comments import services
 from comments.models import Comment, ModerationDecision, ModerationEmail
 from comments.spam import SpamFilterUnavailable
+from core.mail import TransientError
 from tests.blog.factories import EditorFactory, PostFactory, UserFactory
 from tests.comments.factories import CommentFactory
 
@@ -231,7 +232,7 @@ def test_give_up_leaves_the_comment_to_a_human_and_never_publishes_it(enqueued):
 def test_sweeper_sends_again_checks_overdue_by_five_minutes_once(enqueued):
     overdue = submit()
     Comment.objects.filter(pk=overdue.pk).update(check_due_at=timezone.now() - timedelta(minutes=6))
-    recent = submit(body="Un autre avis, tout frais.")
+    submit(body="Un autre avis, tout frais.")  # its check is due, not overdue
     retrying_later = submit(body="Un troisième, dont la relance est prévue.")
     services.comment_check_postpone(comment_id=retrying_later.pk, delay=600, error="timeout")
     CommentFactory()  # approved: nothing to check
@@ -240,7 +241,6 @@ def test_sweeper_sends_again_checks_overdue_by_five_minutes_once(enqueued):
     assert services.comments_sweep_unchecked() == 0
 
     assert enqueued == [("check_comment", (overdue.pk,))]
-    assert recent.pk and retrying_later.pk
 
 
 def test_editor_approves_a_pending_comment_and_the_decision_is_recorded(enqueued):
@@ -483,7 +483,7 @@ def test_a_failed_notification_is_sent_by_the_retry(monkeypatch):
         raise ConnectionRefusedError("SMTP down")
 
     monkeypatch.setattr(EmailBackend, "send_messages", refuse)
-    with pytest.raises(ConnectionRefusedError):
+    with pytest.raises(TransientError):
         services.reply_notify(comment_id=reply.pk)
     monkeypatch.undo()
 
@@ -514,7 +514,7 @@ def test_a_retry_after_a_partial_send_emails_only_the_readers_not_reached(monkey
         return len(messages)
 
     monkeypatch.setattr(EmailBackend, "send_messages", connection_lost_at_bruno)
-    with pytest.raises(smtplib.SMTPServerDisconnected):
+    with pytest.raises(TransientError):
         services.reply_notify(comment_id=reply.pk)
     assert [message.to for message in mail.outbox] == [["alice@example.org"]]
 
@@ -558,7 +558,7 @@ def test_a_reader_who_stops_notifications_before_a_retry_is_not_emailed(monkeypa
         raise ConnectionRefusedError("SMTP down")
 
     monkeypatch.setattr(EmailBackend, "send_messages", refuse)
-    with pytest.raises(ConnectionRefusedError):
+    with pytest.raises(TransientError):
         services.reply_notify(comment_id=reply.pk)
     monkeypatch.undo()
     services.notifications_stop(subscription=parent)
@@ -656,7 +656,7 @@ def test_moderation_email_is_sent_once_the_comments_are_claimed_and_unlocked(mon
     monkeypatch.setattr(EmailBackend, "send_messages", send)
 
     assert services.moderation_notice_send() == 1
-    assert seen_by_another_worker == [True]
+    assert seen_by_another_worker and all(claimed is True for claimed in seen_by_another_worker)
 
 
 def test_moderation_email_the_mail_server_refused_goes_with_the_next_run(monkeypatch):
@@ -669,7 +669,7 @@ def test_moderation_email_the_mail_server_refused_goes_with_the_next_run(monkeyp
         raise smtplib.SMTPServerDisconnected("bye")
 
     monkeypatch.setattr(EmailBackend, "send_messages", refuse)
-    with pytest.raises(smtplib.SMTPServerDisconnected):
+    with pytest.raises(TransientError):
         services.moderation_notice_send()
     monkeypatch.undo()
     waiting.refresh_from_db()

@@ -1,12 +1,15 @@
 import smtplib
+from types import SimpleNamespace
 
 import akismet
 import httpx
 import pytest
+from anymail.backends.test import EmailBackend as AnymailTestBackend
+from anymail.exceptions import AnymailAPIError
 from django.core import mail
 
 from comments import tasks
-from comments.models import Comment, ModerationDecision
+from comments.models import Comment, ModerationDecision, ReplyNotification
 from tests.blog.factories import EditorFactory
 from tests.comments.factories import CommentFactory
 
@@ -118,17 +121,51 @@ def test_notify_task_retries_when_the_mail_server_is_briefly_away(eager_tasks, m
     assert [message.to for message in mail.outbox] == [[parent.author_email]]
 
 
-@pytest.mark.parametrize(
-    ("error", "transient"),
-    [
-        (smtplib.SMTPServerDisconnected("bye"), True),
-        (ConnectionRefusedError(), True),
-        (smtplib.SMTPResponseException(451, b"try later"), True),
-        (smtplib.SMTPResponseException(550, b"no such user"), False),
-        (smtplib.SMTPRecipientsRefused({"a@example.org": (450, b"greylisted")}), True),
-        (smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"unknown")}), False),
-        (ValueError("bug"), False),
-    ],
-)
-def test_only_transient_mail_errors_are_retried(error, transient):
-    assert tasks.is_transient_mail_error(error) is transient
+class ThrottlingProvider(AnymailTestBackend):
+    """An email provider, reached through django-anymail, that answers 429 to the first calls."""
+
+    throttled_calls = 0
+
+    def post_to_esp(self, payload, message):
+        if ThrottlingProvider.throttled_calls:
+            ThrottlingProvider.throttled_calls -= 1
+            response = SimpleNamespace(status_code=429, reason="Too Many Requests", text="{}")
+            raise AnymailAPIError(
+                "Rate limit exceeded", status_code=429, response=response, backend=self
+            )
+        return super().post_to_esp(payload, message)
+
+
+def test_a_reply_notification_throttled_twice_by_the_provider_is_delivered_once(
+    eager_tasks, settings, monkeypatch
+):
+    settings.EMAIL_BACKEND = f"{__name__}.ThrottlingProvider"
+    monkeypatch.setattr(ThrottlingProvider, "throttled_calls", 2)
+    parent = CommentFactory(notify_replies=True, author_email="abonnee@example.org")
+    reply = CommentFactory(parent=parent)
+
+    tasks.notify_reply.delay(reply.pk)
+
+    assert ThrottlingProvider.throttled_calls == 0  # both 429 answers were met
+    assert [message.to for message in mail.outbox] == [["abonnee@example.org"]]
+    notification = ReplyNotification.objects.get(reply=reply)
+    assert notification.status == ReplyNotification.Status.SENT
+
+
+def test_a_reply_notification_refused_for_good_is_not_retried(eager_tasks, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    calls = []
+
+    def refuse(self, messages):
+        calls.append(messages)
+        raise smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"5.1.1 No such user")})
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    parent = CommentFactory(notify_replies=True)
+    reply = CommentFactory(parent=parent)
+
+    tasks.notify_reply.delay(reply.pk)
+
+    assert len(calls) == 1
+    assert mail.outbox == []

@@ -1,7 +1,10 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from comments.models import Comment
 from comments.threads import arrange
+from tests.comments.factories import CommentFactory
 
 
 def comment(pk, parent=None, status=Comment.Status.APPROVED):
@@ -68,3 +71,25 @@ def test_thousands_of_comments_arrange_in_one_pass(max_depth):
 
     assert len(arranged) == 2999
     assert max(c.level for c in arranged) == max_depth
+
+
+@pytest.mark.django_db
+def test_a_thread_dates_each_comment_on_its_own_side_of_the_autumn_clock_change(client, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    # The clock goes back from 03:00 to 02:00 on 2026-10-25: both comments were written at 02:30.
+    first = CommentFactory(body="Avant le changement d’heure")
+    reply = CommentFactory(parent=first, body="Après le changement d’heure")
+    Comment.objects.filter(pk=first.pk).update(created_at=datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
+    Comment.objects.filter(pk=reply.pk).update(created_at=datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
+
+    page = client.get(first.post.get_absolute_url()).content.decode()
+
+    before = page.index(
+        f'href="#comment-{first.pk}"><time datetime="2026-10-25T02:30:00+02:00">'
+        "25 octobre 2026 02:30</time>"
+    )
+    after = page.index(
+        f'href="#comment-{reply.pk}"><time datetime="2026-10-25T02:30:00+01:00">'
+        "25 octobre 2026 02:30</time>"
+    )
+    assert before < after

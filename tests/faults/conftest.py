@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.akismet_server import API_KEY, AkismetServer
-from tests.conftest import SmtpServer
-from tests.processes import (
+from tests.support.akismet import API_KEY, AkismetServer
+from tests.support.processes import (
     BASE_DIR,
     PostgresCluster,
     RedisServer,
     manage,
     site_environment,
 )
+from tests.support.smtp import SmtpServer
 
 FIGURES: dict[str, dict] = {}
 FIGURES_FILE = BASE_DIR / "var" / "faults" / "figures.json"

@@ -13,7 +13,8 @@ from comments.models import Comment
 from tests.blog.factories import PostFactory
 from tests.comments.factories import CommentFactory
 from tests.faults.visitors import Visitor
-from tests.processes import Site, Worker, wait_until
+from tests.support.processes import Site, Worker
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 

@@ -18,7 +18,8 @@ from tests.blog.factories import PostFactory, TagFactory
 from tests.comments.factories import CommentFactory
 from tests.faults.conftest import latency_summary
 from tests.faults.visitors import Traffic
-from tests.processes import Site, Worker, wait_until
+from tests.support.processes import Site, Worker
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from tests.faults.conftest import latency_summary
 from tests.faults.visitors import Traffic
-from tests.processes import Site, Worker, manage, wait_until
+from tests.support.processes import Site, Worker, manage
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.faults
 

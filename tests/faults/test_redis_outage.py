@@ -15,7 +15,8 @@ from newsletter.models import Subscriber
 from tests.blog.factories import PostFactory
 from tests.faults.conftest import latency_summary
 from tests.faults.visitors import Visitor
-from tests.processes import Site, Worker, wait_until
+from tests.support.processes import Site, Worker
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 

@@ -13,9 +13,9 @@ from comments.models import Comment
 from newsletter.models import Subscriber
 from tests.blog.factories import EditorFactory, PostFactory
 from tests.comments.factories import CommentFactory
-from tests.conftest import SmtpServer
 from tests.faults.visitors import Visitor
-from tests.processes import Site, Worker
+from tests.support.processes import Site, Worker
+from tests.support.smtp import SmtpServer
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 

@@ -15,7 +15,8 @@ import pytest
 
 from newsletter.models import Delivery, Issue, Subscriber
 from tests.newsletter.factories import IssueFactory
-from tests.processes import Worker, manage, wait_until
+from tests.support.processes import Worker, manage
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
@@ -56,8 +57,8 @@ def test_a_send_longer_than_the_visibility_timeout_sends_nothing_twice(
             environment,
             "shell",
             "-c",
-            "from newsletter import services; from newsletter.models import Issue; "
-            f"services.issue_send(issue=Issue.objects.get(pk={issue.pk}))",
+            "from newsletter.services.issues import issue_send; from newsletter.models import Issue; "
+            f"issue_send(issue=Issue.objects.get(pk={issue.pk}))",
         )
         wait_until(
             lambda: Delivery.objects.filter(issue=issue, status="sent").exists(),

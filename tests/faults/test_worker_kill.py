@@ -17,7 +17,8 @@ import pytest
 from comments.models import Comment, ModerationDecision
 from tests.blog.factories import PostFactory
 from tests.comments.factories import CommentFactory
-from tests.processes import Worker, wait_until
+from tests.support.processes import Worker
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 

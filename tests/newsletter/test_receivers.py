@@ -1,14 +1,20 @@
 import base64
 import importlib.util
 import json
+from datetime import timedelta
 
 import pytest
 from anymail.signals import AnymailTrackingEvent, tracking
 from django.contrib import admin
+from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 import config.urls
-from newsletter.models import Subscriber, SubscriberEvent
+from blog.models import Post
+from blog.signals import post_went_live
+from newsletter.models import Issue, Subscriber, SubscriberEvent
+from tests.blog.factories import PostFactory
 from tests.newsletter.factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +145,42 @@ class TestWebhookAddress:
         assert self.post("postmark:tres-secret").status_code == 404
         assert status_of(subscriber) == "confirmed"
         assert not SubscriberEvent.objects.exists()
+
+
+class TestPostWentLive:
+    """The blog says a post went live; the newsletter announces it to subscribers once."""
+
+    def test_a_marked_post_is_announced_once_however_often_it_is_said(
+        self, queued, django_capture_on_commit_callbacks
+    ):
+        SubscriberFactory(email="lectrice@example.org")
+        post = PostFactory(email_subscribers=True, title="Le printemps")
+
+        with django_capture_on_commit_callbacks(execute=True):
+            post_went_live.send(sender=Post, post=post)
+            post_went_live.send(sender=Post, post=post)
+        queued.run_all()
+
+        issue = Issue.objects.get(post=post)
+        assert (issue.origin, issue.status) == (Issue.Origin.NEW_POST, Issue.Status.SENT)
+        [message] = mail.outbox
+        assert message.to == ["lectrice@example.org"]
+        assert message.subject == "Le printemps"
+        assert post.get_canonical_url() in message.body
+
+    def test_a_post_not_marked_for_subscribers_is_not_announced(self, queued):
+        SubscriberFactory()
+        post = PostFactory(email_subscribers=False)
+
+        post_went_live.send(sender=Post, post=post)
+
+        assert not Issue.objects.exists()
+
+    def test_old_news_is_not_announced(self, queued, settings):
+        settings.NEWSLETTER_POST_NOTIFICATION_MAX_AGE = 3600
+        SubscriberFactory()
+        post = PostFactory(email_subscribers=True, published_at=timezone.now() - timedelta(hours=2))
+
+        post_went_live.send(sender=Post, post=post)
+
+        assert not Issue.objects.exists()

@@ -7,8 +7,29 @@ from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from newsletter import emails, services
+from core import mail as core_mail
+from newsletter import emails, tasks
+from newsletter.importing import ImportRow
 from newsletter.models import Delivery, Issue, Subscriber, SubscriberEvent
+from newsletter.services.deliveries import batch_send, deliveries_sweep, issue_fan_out
+from newsletter.services.issues import (
+    issue_cancel,
+    issue_from_post,
+    issue_pause,
+    issue_resume,
+    issue_schedule,
+    issue_send,
+    issues_start_due,
+)
+from newsletter.services.subscribers import (
+    provider_event_record,
+    subscriber_confirm,
+    subscriber_erase,
+    subscriber_personal_data,
+    subscriber_subscribe,
+    subscriber_unsubscribe,
+    subscribers_import,
+)
 from tests.blog.factories import PostFactory
 from tests.newsletter.factories import IssueFactory, SubscriberFactory
 
@@ -17,7 +38,7 @@ Event = SubscriberEvent
 
 
 def subscribe(email="nouvelle@example.org", language="fr", **extra):
-    return services.subscriber_subscribe(
+    return subscriber_subscribe(
         email=email,
         language=language,
         source=Event.Source.FORM,
@@ -86,7 +107,7 @@ class TestSubscribe:
         assert subscriber.status == Subscriber.Status.PENDING
         assert subscriber.confirmation_key != old_key
         assert queued.named("send_confirmation") == [(subscriber.pk,)]
-        assert services.subscriber_confirm(confirmation_key=old_key) is None
+        assert subscriber_confirm(confirmation_key=old_key) is None
 
     def test_asking_again_soon_does_not_send_a_second_confirmation(
         self, queued, django_capture_on_commit_callbacks
@@ -118,7 +139,7 @@ class TestConfirmAndLeave:
     def test_confirming_subscribes_and_is_recorded(self, queued):
         subscriber = SubscriberFactory(pending=True)
 
-        confirmed = services.subscriber_confirm(
+        confirmed = subscriber_confirm(
             confirmation_key=subscriber.confirmation_key, ip_address="192.0.2.8"
         )
 
@@ -128,14 +149,14 @@ class TestConfirmAndLeave:
 
     def test_confirming_twice_records_one_confirmation(self, queued):
         subscriber = SubscriberFactory(pending=True)
-        services.subscriber_confirm(confirmation_key=subscriber.confirmation_key)
-        services.subscriber_confirm(confirmation_key=subscriber.confirmation_key)
+        subscriber_confirm(confirmation_key=subscriber.confirmation_key)
+        subscriber_confirm(confirmation_key=subscriber.confirmation_key)
         assert subscriber.events.filter(kind=Event.Kind.CONFIRM).count() == 1
 
     def test_unsubscribing_twice_records_one_event(self):
         subscriber = SubscriberFactory()
-        assert services.subscriber_unsubscribe(subscriber=subscriber, source=Event.Source.EMAIL)
-        assert not services.subscriber_unsubscribe(subscriber=subscriber, source=Event.Source.EMAIL)
+        assert subscriber_unsubscribe(subscriber=subscriber, source=Event.Source.EMAIL)
+        assert not subscriber_unsubscribe(subscriber=subscriber, source=Event.Source.EMAIL)
         subscriber.refresh_from_db()
         assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
         assert subscriber.events.filter(kind=Event.Kind.UNSUBSCRIBE).count() == 1
@@ -146,7 +167,7 @@ class TestConfirmAndLeave:
         Delivery.objects.create(issue=issue, subscriber=subscriber, status=Delivery.Status.SENT)
         subscribe(email="oubliez-moi@example.org")
 
-        services.subscriber_erase(subscriber=subscriber, source=Event.Source.PREFERENCES)
+        subscriber_erase(subscriber=subscriber, source=Event.Source.PREFERENCES)
 
         assert not Subscriber.objects.filter(email="oubliez-moi@example.org").exists()
         [event] = SubscriberEvent.objects.all()
@@ -157,13 +178,13 @@ class TestConfirmAndLeave:
 
     def test_personal_data_lists_consent_and_received_issues(self, queued):
         subscriber = subscribe(email="curieuse@example.org")
-        services.subscriber_confirm(confirmation_key=subscriber.confirmation_key)
+        subscriber_confirm(confirmation_key=subscriber.confirmation_key)
         issue = IssueFactory(subject="La lettre d’avril")
         Delivery.objects.create(
             issue=issue, subscriber=subscriber, status=Delivery.Status.SENT, sent_at=timezone.now()
         )
 
-        data = services.subscriber_personal_data(subscriber=subscriber)
+        data = subscriber_personal_data(subscriber=subscriber)
 
         assert data["email"] == "curieuse@example.org"
         assert [event["event"] for event in data["consent_ledger"]] == ["subscribe", "confirm"]
@@ -177,12 +198,12 @@ class TestImport:
     ):
         SubscriberFactory(email="partie@example.org", unsubscribed=True)
         rows = [
-            services.ImportRow(2, "avec@example.org", "fr", "salon du livre", date(2024, 3, 1)),
-            services.ImportRow(3, "sans@example.org", "en"),
-            services.ImportRow(4, "partie@example.org", "fr", "ancien fichier", date(2020, 1, 1)),
+            ImportRow(2, "avec@example.org", "fr", "salon du livre", date(2024, 3, 1)),
+            ImportRow(3, "sans@example.org", "en"),
+            ImportRow(4, "partie@example.org", "fr", "ancien fichier", date(2020, 1, 1)),
         ]
         with django_capture_on_commit_callbacks(execute=True):
-            result = services.subscribers_import(rows=rows, imported_by="editrice")
+            result = subscribers_import(rows=rows, imported_by="editrice")
 
         assert (result.confirmed, result.pending, result.already_known) == (
             1,
@@ -208,10 +229,10 @@ class TestFanOut:
         SubscriberFactory(pending=True)
         SubscriberFactory(unsubscribed=True)
         issue = IssueFactory(audience=Issue.Audience.FRENCH)
-        services.issue_send(issue=issue)
+        issue_send(issue=issue)
 
         with CaptureQueriesContext(connection) as queries:
-            created = services.issue_fan_out(issue_id=issue.pk)
+            created = issue_fan_out(issue_id=issue.pk)
 
         assert created == 3
         assert {d.subscriber_id for d in issue.deliveries.all()} == {s.pk for s in french}
@@ -222,8 +243,8 @@ class TestFanOut:
         settings.NEWSLETTER_BATCH_SIZE = 2
         SubscriberFactory.create_batch(5)
         issue = IssueFactory()
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
 
         batches = queued.named("send_batch")
         assert [len(ids) for _issue, ids in batches] == [2, 2, 1]
@@ -231,25 +252,25 @@ class TestFanOut:
     def test_running_the_fan_out_twice_creates_and_queues_nothing_more(self, queued):
         SubscriberFactory.create_batch(3)
         issue = IssueFactory()
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
         SubscriberFactory()  # confirmed meanwhile: this issue was already addressed
 
-        assert services.issue_fan_out(issue_id=issue.pk) == 0
+        assert issue_fan_out(issue_id=issue.pk) == 0
         assert issue.deliveries.count() == 3
         assert len(queued.named("send_batch")) == 1
 
     def test_an_issue_without_recipients_is_sent_at_once(self, queued):
         issue = IssueFactory()
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
         issue.refresh_from_db()
         assert issue.status == Issue.Status.SENT
 
 
 def send_everything(queued, issue):
-    services.issue_send(issue=issue)
-    queued.calls.append(("fan_out", (issue.pk,), {}))
+    issue_send(issue=issue)
+    tasks.fan_out.delay(issue.pk)
     queued.run_all()
     issue.refresh_from_db()
 
@@ -270,12 +291,12 @@ class TestBatch:
     def test_running_a_batch_twice_sends_nothing_twice(self, queued):
         SubscriberFactory.create_batch(3)
         issue = IssueFactory()
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
         [(issue_id, ids)] = queued.named("send_batch")
 
-        first = services.batch_send(issue_id=issue_id, delivery_ids=ids)
-        second = services.batch_send(issue_id=issue_id, delivery_ids=ids)
+        first = batch_send(issue_id=issue_id, delivery_ids=ids)
+        second = batch_send(issue_id=issue_id, delivery_ids=ids)
 
         assert (first.sent, second.sent) == (3, 0)
         assert len(mail.outbox) == 3
@@ -283,9 +304,9 @@ class TestBatch:
     def test_someone_who_left_after_the_fan_out_is_skipped(self, queued):
         stays, leaves = SubscriberFactory.create_batch(2)
         issue = IssueFactory()
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
-        services.subscriber_unsubscribe(subscriber=leaves, source=Event.Source.ONE_CLICK)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
+        subscriber_unsubscribe(subscriber=leaves, source=Event.Source.ONE_CLICK)
         queued.run_all()
 
         assert [m.to for m in mail.outbox] == [[stays.email]]
@@ -295,8 +316,8 @@ class TestBatch:
         """Fan out to two subscribers, then run the batch with `during()` called after the claim."""
         first, second = SubscriberFactory.create_batch(2)
         issue = IssueFactory()
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
         [(issue_id, ids)] = queued.named("send_batch")
         calls = []
 
@@ -305,14 +326,14 @@ class TestBatch:
                 during(issue, first, second)
             calls.append(1)
 
-        monkeypatch.setattr(services.sending, "wait_for_sending_slot", slot)
-        return issue, first, second, services.batch_send(issue_id=issue_id, delivery_ids=ids)
+        monkeypatch.setattr(core_mail, "wait_for_sending_slot", slot)
+        return issue, first, second, batch_send(issue_id=issue_id, delivery_ids=ids)
 
     def test_someone_who_leaves_while_their_batch_is_sending_gets_nothing(
         self, queued, monkeypatch
     ):
         def leave(issue, first, second):
-            services.subscriber_unsubscribe(subscriber=second, source=Event.Source.ONE_CLICK)
+            subscriber_unsubscribe(subscriber=second, source=Event.Source.ONE_CLICK)
 
         issue, first, second, result = self._claim_then(queued, monkeypatch, leave)
 
@@ -335,12 +356,12 @@ class TestBatch:
         def statements(count):
             SubscriberFactory.create_batch(count)
             issue = IssueFactory()
-            services.issue_send(issue=issue)
-            services.issue_fan_out(issue_id=issue.pk)
+            issue_send(issue=issue)
+            issue_fan_out(issue_id=issue.pk)
             [(issue_id, ids)] = queued.named("send_batch")
             queued.calls.clear()
             with CaptureQueriesContext(connection) as queries:
-                result = services.batch_send(issue_id=issue_id, delivery_ids=ids)
+                result = batch_send(issue_id=issue_id, delivery_ids=ids)
             assert result.sent == count
             Subscriber.objects.update(status=Subscriber.Status.UNSUBSCRIBED)
             return len(queries)
@@ -361,14 +382,14 @@ class TestBatch:
     ):
         SubscriberFactory.create_batch(3)
         issue = IssueFactory()
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
-        assert services.issue_pause(issue=issue)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
+        assert issue_pause(issue=issue)
         queued.run_all()
         assert mail.outbox == []
 
         with django_capture_on_commit_callbacks(execute=True):
-            assert services.issue_resume(issue=issue)
+            assert issue_resume(issue=issue)
         queued.run_all()
 
         issue.refresh_from_db()
@@ -377,9 +398,9 @@ class TestBatch:
     def test_a_cancelled_issue_sends_no_more(self, queued):
         SubscriberFactory.create_batch(2)
         issue = IssueFactory()
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
-        assert services.issue_cancel(issue=issue)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
+        assert issue_cancel(issue=issue)
         queued.run_all()
 
         assert mail.outbox == []
@@ -399,11 +420,11 @@ class TestBatch:
             return build(renderer, subscriber=subscriber, delivery_id=delivery_id)
 
         monkeypatch.setattr(emails.IssueRenderer, "message", message)
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
         [(issue_id, ids)] = queued.named("send_batch")
 
-        result = services.batch_send(issue_id=issue_id, delivery_ids=ids)
+        result = batch_send(issue_id=issue_id, delivery_ids=ids)
 
         assert (result.sent, result.failed, result.retry_ids) == (2, 1, [])
         failed = issue.deliveries.get(subscriber=broken)
@@ -440,11 +461,11 @@ class TestBatch:
         settings.NEWSLETTER_BATCH_TIME_BUDGET = -1
         SubscriberFactory.create_batch(2)
         issue = IssueFactory()
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
         [(issue_id, ids)] = queued.named("send_batch")
 
-        result = services.batch_send(issue_id=issue_id, delivery_ids=ids)
+        result = batch_send(issue_id=issue_id, delivery_ids=ids)
 
         assert result.sent == 0 and sorted(result.requeue_ids) == sorted(ids)
         assert set(issue.deliveries.values_list("status", flat=True)) == {"pending"}
@@ -455,14 +476,14 @@ class TestSweeper:
         settings.NEWSLETTER_STUCK_TIMEOUT = 60
         SubscriberFactory.create_batch(2)
         issue = IssueFactory()
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
         queued.calls.clear()
         # A worker claimed the rows, then died.
         long_ago = timezone.now() - timedelta(minutes=5)
         issue.deliveries.update(status=Delivery.Status.SENDING, claim="dead", claimed_at=long_ago)
 
-        result = services.deliveries_sweep()
+        result = deliveries_sweep()
 
         assert result.released == 2
         queued.run_all()
@@ -473,24 +494,24 @@ class TestSweeper:
         settings.NEWSLETTER_STUCK_TIMEOUT = 60
         SubscriberFactory.create_batch(2)
         issue = IssueFactory()
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
         issue.deliveries.update(
             status=Delivery.Status.SENDING, claim="alive", claimed_at=timezone.now()
         )
 
-        assert services.deliveries_sweep().released == 0
+        assert deliveries_sweep().released == 0
 
     def test_waiting_rows_whose_tasks_were_lost_are_queued_again(self, queued, settings):
         settings.NEWSLETTER_STUCK_TIMEOUT = 60
         SubscriberFactory.create_batch(2)
         issue = IssueFactory()
-        services.issue_send(issue=issue)
-        services.issue_fan_out(issue_id=issue.pk)
+        issue_send(issue=issue)
+        issue_fan_out(issue_id=issue.pk)
         queued.calls.clear()  # the broker lost them
         issue.deliveries.update(queued_at=timezone.now() - timedelta(minutes=5))
 
-        services.deliveries_sweep()
+        deliveries_sweep()
         queued.run_all()
 
         assert len(mail.outbox) == 2
@@ -500,53 +521,28 @@ class TestScheduledAndAutomatic:
     def test_due_scheduled_issues_start(self, queued, django_capture_on_commit_callbacks):
         due = IssueFactory()
         later = IssueFactory()
-        services.issue_schedule(issue=due, when=timezone.now() + timedelta(hours=1))
-        services.issue_schedule(issue=later, when=timezone.now() + timedelta(days=1))
+        issue_schedule(issue=due, when=timezone.now() + timedelta(hours=1))
+        issue_schedule(issue=later, when=timezone.now() + timedelta(days=1))
         Issue.objects.filter(pk=due.pk).update(scheduled_at=timezone.now() - timedelta(minutes=1))
 
         with django_capture_on_commit_callbacks(execute=True):
-            assert services.issues_start_due() == 1
+            assert issues_start_due() == 1
 
         assert queued.named("fan_out") == [(due.pk,)]
         assert Issue.objects.get(pk=later.pk).status == Issue.Status.SCHEDULED
 
-    def test_a_marked_post_is_announced_once_when_it_goes_live(
-        self, queued, django_capture_on_commit_callbacks
-    ):
-        SubscriberFactory()
-        marked = PostFactory(email_subscribers=True, title="Le printemps")
-        PostFactory(email_subscribers=False)
-        scheduled = PostFactory(email_subscribers=True, scheduled=True)
-
-        with django_capture_on_commit_callbacks(execute=True):
-            assert services.post_notifications_send() == 1
-            assert services.post_notifications_send() == 0
-        queued.run_all()
-
-        issue = Issue.objects.get(post=marked)
-        assert issue.origin == Issue.Origin.NEW_POST and issue.status == Issue.Status.SENT
-        assert issue.subject == "Le printemps"
-        [message] = mail.outbox
-        assert marked.get_canonical_url() in message.body
-
-        # Its time comes: the scheduled post is announced by the next run.
-        scheduled.published_at = timezone.now() - timedelta(seconds=1)
-        scheduled.save()
-        with django_capture_on_commit_callbacks(execute=True):
-            assert services.post_notifications_send() == 1
-
     def test_the_database_refuses_a_second_announcement_of_a_post(self, queued):
         post = PostFactory(email_subscribers=True)
-        services.issue_from_post(post=post, origin=Issue.Origin.NEW_POST)
+        issue_from_post(post=post, origin=Issue.Origin.NEW_POST)
         with pytest.raises(IntegrityError, match="one_notification_per_post"):
-            services.issue_from_post(post=post, origin=Issue.Origin.NEW_POST)
+            issue_from_post(post=post, origin=Issue.Origin.NEW_POST)
 
 
 class TestProviderEvents:
     def test_a_bounce_suppresses_once_however_often_reported(self):
         subscriber = SubscriberFactory(email="rebond@example.org")
         for _ in range(2):
-            services.provider_event_record(
+            provider_event_record(
                 email="Rebond@example.org",
                 event_type="bounced",
                 provider="postmark",

@@ -1,28 +1,20 @@
 """The pipeline end to end: a real Celery worker on Redis, PostgreSQL, and a real SMTP server."""
 
 import re
-import time
 from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
 
-from newsletter import services, tasks
+from newsletter import tasks
 from newsletter.models import Delivery, Issue, Subscriber, SubscriberEvent
+from newsletter.services.issues import issue_send
 from tests.newsletter.broker import wait_until_settled
 from tests.newsletter.factories import IssueFactory, SubscriberFactory
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_until(check, timeout=30, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def issue_status(issue):
@@ -51,7 +43,7 @@ def test_every_subscriber_receives_the_issue_with_the_bulk_mail_headers(
     SubscriberFactory(email="pas-encore@example.org", pending=True)
     issue = IssueFactory(subject="La lettre de mai", body="Bonjour **tout le monde**.")
 
-    services.issue_send(issue=issue)
+    issue_send(issue=issue)
 
     smtp_server.wait_for(2)
     wait_until(lambda: issue_status(issue) == Issue.Status.SENT)
@@ -124,7 +116,7 @@ def test_a_server_answering_4xx_gets_the_messages_later(site, smtp_server, celer
     issue = IssueFactory()
     smtp_server.handler.reject_with = "451 4.3.0 Try again later"
 
-    services.issue_send(issue=issue)
+    issue_send(issue=issue)
 
     wait_until(lambda: Delivery.objects.filter(issue=issue, attempts__gte=1).count() == 3)
     assert issue_status(issue) == Issue.Status.SENDING
@@ -139,7 +131,7 @@ def test_a_mailbox_that_does_not_exist_fails_and_is_suppressed(site, smtp_server
     issue = IssueFactory()
     smtp_server.handler.reject_with = "550 5.1.1 No such user here"
 
-    services.issue_send(issue=issue)
+    issue_send(issue=issue)
 
     wait_until(lambda: issue_status(issue) == Issue.Status.SENT)
     delivery = Delivery.objects.get()

@@ -5,42 +5,36 @@ SIGKILL; PostgreSQL, Redis and an SMTP server on loopback are real too.
 """
 
 import os
-import signal
-import subprocess
 import time
-import uuid
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from config.celery_app import app as celery_app
-from newsletter import services
 from newsletter.models import Delivery, Issue, Subscriber
-from tests.conftest import SmtpServer
+from newsletter.services.deliveries import deliveries_sweep
+from newsletter.services.issues import issue_send
 from tests.newsletter import broker
 from tests.newsletter.factories import IssueFactory
+from tests.support.processes import Worker
+from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SUBSCRIBERS = 2000
 CONCURRENCY = 2
 STUCK_TIMEOUT = 6
-BASE_DIR = Path(settings.BASE_DIR)
 
 
-class WorkerProcess:
-    """`celery worker` in its own process group, joined to this test run's queue and database."""
+@pytest.fixture
+def worker_factory(tmp_path):
+    """Return a starter of `celery worker` processes joined to this run's queue and database."""
+    workers = []
+    database = settings.DATABASES["default"]
 
-    def __init__(self, smtp_port: int, log_path: Path):
-        self.smtp_port = smtp_port
-        self.log_path = log_path
-        self.process = None
-
-    def start(self):
-        database = settings.DATABASES["default"]
-        env = {
+    def start(smtp_port):
+        environment = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "TEST_RUN_ID": os.environ["TEST_RUN_ID"],
@@ -49,59 +43,20 @@ class WorkerProcess:
                 f"{database['NAME']}"
             ),
             "REDIS_URL": settings.REDIS_URL,
-            "TEST_SMTP_PORT": str(self.smtp_port),
+            "TEST_SMTP_PORT": str(smtp_port),
             "EMAIL_TIMEOUT": "3",
             "NEWSLETTER_RATE_PER_SECOND": "0",
             "NEWSLETTER_HEARTBEAT_INTERVAL": "1",
             "NEWSLETTER_STUCK_TIMEOUT": str(STUCK_TIMEOUT),
             "NEWSLETTER_RETRY_BACKOFF_MAX": "3",
         }
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [
-                str(BASE_DIR / ".venv/bin/celery"),
-                "-A",
-                "config",
-                "worker",
-                "--pool=prefork",
-                f"--concurrency={CONCURRENCY}",
-                "-Q",
-                settings.CELERY_TASK_DEFAULT_QUEUE,
-                "-n",
-                f"exactly-once-{uuid.uuid4().hex[:8]}@%h",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel=WARNING",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        return self
-
-    def kill(self):
-        """SIGKILL the worker and its pool processes at once, as a crash or the OOM killer would."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@pytest.fixture
-def worker_factory(tmp_path):
-    workers = []
-
-    def start(smtp_port):
-        worker = WorkerProcess(smtp_port, tmp_path / "worker.log").start()
+        worker = Worker(
+            environment,
+            tmp_path,
+            concurrency=CONCURRENCY,
+            name="exactly-once",
+            queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        ).start()
         workers.append(worker)
         return worker
 
@@ -128,7 +83,7 @@ def sweep_until_sent(issue, timeout):
     """Run the periodic sweeper (beat does it every minute) until the issue is sent."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        services.deliveries_sweep()
+        deliveries_sweep()
         if Issue.objects.get(pk=issue.pk).status == Issue.Status.SENT:
             return
         time.sleep(1)
@@ -156,7 +111,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_repeats_only_what_was_in_fli
     issue = IssueFactory()
     first = worker_factory(smtp_server.port)
 
-    services.issue_send(issue=issue)
+    issue_send(issue=issue)
     deadline = time.monotonic() + 60
     while sent_count(issue) < SUBSCRIBERS // 4 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -202,7 +157,7 @@ def test_an_smtp_server_refusing_connections_for_20_seconds_delays_but_sends_onc
     issue = IssueFactory()
     worker_factory(smtp_server.port)
 
-    services.issue_send(issue=issue)
+    issue_send(issue=issue)
     deadline = time.monotonic() + 60
     while sent_count(issue) < SUBSCRIBERS // 4 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -211,7 +166,7 @@ def test_an_smtp_server_refusing_connections_for_20_seconds_delays_but_sends_onc
     sent_at_outage = sent_count(issue)
     assert sent_at_outage < SUBSCRIBERS, "the outage must happen part-way"
     while time.monotonic() - outage_started < 20:
-        services.deliveries_sweep()
+        deliveries_sweep()
         time.sleep(1)
     stalled_at = sent_count(issue)
     # The message in flight when the server went away may have been the last one accepted.

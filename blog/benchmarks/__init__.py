@@ -1,1 +1,0 @@
-"""The parts of `manage.py bench` beyond pages: sending an issue and posting comments."""

@@ -1,0 +1,1 @@
+"""The newsletter's writes with side effects, one module per entity: subscribers, issues, deliveries."""
