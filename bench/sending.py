@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from bench.cpu import tree_cpu, tree_peak_memory_kb
 from blog.models import Post
-from newsletter import emails, services
+from newsletter import emails
 from newsletter.models import Delivery, Issue, Subscriber
+from newsletter.services.deliveries import issue_fan_out
+from newsletter.services.issues import issue_cancel, issue_from_post, issue_send
 from tests.support.processes import StandIn, Worker
 
 SUBSCRIBER_DOMAIN = "lecteurs-banc.invalid"
@@ -86,7 +88,7 @@ def subscribers_seed(count: int) -> int:
 
 def bench_issue() -> Issue:
     post = Post.objects.published().order_by("-published_at").first()
-    return services.issue_from_post(post=post)
+    return issue_from_post(post=post)
 
 
 def pipeline_run(
@@ -99,7 +101,7 @@ def pipeline_run(
     sink_before = tree_cpu(sink.pid)
     started = time.monotonic()
     with transaction.atomic():
-        services.issue_send(issue=issue)
+        issue_send(issue=issue)
     deadline = started + timeout
     while True:
         issue.refresh_from_db()
@@ -169,9 +171,9 @@ def fan_out_run(*, subscribers: int) -> FanOutRun:
     # Marked sending by hand: issue_send() would queue the fan-out task, measured here in-process.
     Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.SENDING, started_at=timezone.now())
     started = time.monotonic()
-    created = services.issue_fan_out(issue_id=issue.pk)
+    created = issue_fan_out(issue_id=issue.pk)
     seconds = time.monotonic() - started
-    services.issue_cancel(issue=issue)
+    issue_cancel(issue=issue)
     broker_clear()
     return FanOutRun(subscribers=subscribers, created=created, seconds=seconds)
 

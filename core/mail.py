@@ -30,7 +30,7 @@ TRANSIENT_HTTP_STATUSES = {408, 425, 429}
 # go out until an operator fixes the settings, and then everything must.
 ACCOUNT_HTTP_STATUSES = {401, 403, 404}
 # A message put off (TransientError) is tried again at most this many times by its task.
-MAX_RETRIES = 8
+MAX_RETRIES = 12
 
 
 class SendError(Exception):

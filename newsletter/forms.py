@@ -4,8 +4,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from newsletter.models import Language
-
 # Shown under every subscribe form and stored, word for word, with each subscribe request.
 CONSENT_NOTICE = _(
     "By subscribing you agree to receive the newsletter of %(site)s by email. We first send you "
@@ -21,7 +19,7 @@ def consent_notice() -> str:
 
 class SubscribeForm(forms.Form):
     email = forms.EmailField(label=_("Email address"), max_length=254)
-    language = forms.ChoiceField(label=_("Language of the emails"), choices=Language.choices)
+    language = forms.ChoiceField(label=_("Language of the emails"), choices=settings.LANGUAGES)
     # A honeypot: hidden from people, filled in by robots that fill in everything.
     website = forms.CharField(label=_("Leave this field empty"), required=False)
 
@@ -33,7 +31,7 @@ class SubscribeForm(forms.Form):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language of the emails"),
-        choices=Language.choices,
+        choices=settings.LANGUAGES,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 
@@ -59,7 +57,7 @@ class IssueScheduleForm(forms.Form):
 
 
 class IssueTestForm(forms.Form):
-    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
 
 class SubscriberImportForm(forms.Form):

@@ -5,12 +5,13 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from newsletter.models import Language, normalize_email
+from newsletter.models import normalize_email
 
 COLUMNS = ("email", "language", "consent_source", "consent_date")
 MAX_ROWS = 100_000
@@ -85,8 +86,8 @@ def _read_row(line: int, values: dict[str, str]) -> tuple[ImportRow | None, str]
         validate_email(email)
     except ValidationError:
         return None, _("“%(email)s” is not an email address.") % {"email": values["email"]}
-    language = values["language"].lower() or Language.FRENCH
-    if language not in Language.values:
+    language = values["language"].lower() or settings.LANGUAGE_CODE
+    if language not in dict(settings.LANGUAGES):
         return None, _("Unknown language “%(language)s” (fr or en).") % {
             "language": values["language"]
         }

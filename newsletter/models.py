@@ -6,8 +6,9 @@ from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import get_language_info, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.markdown import render_post_markdown
 
@@ -25,9 +26,21 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-class Language(models.TextChoices):
-    FRENCH = "fr", _("French")
-    ENGLISH = "en", _("English")
+def audience_choices() -> list[tuple[str, str]]:
+    """Return "every subscriber", then the readers of each of the site's languages."""
+    return [
+        (Issue.AUDIENCE_ALL, _("Every subscriber")),
+        *(
+            (
+                code,
+                format_lazy(
+                    _("Subscribers who read {language}"),
+                    language=get_language_info(code)["name_translated"],
+                ),
+            )
+            for code, _name in settings.LANGUAGES
+        ),
+    ]
 
 
 class SubscriberQuerySet(models.QuerySet):
@@ -38,7 +51,7 @@ class SubscriberQuerySet(models.QuerySet):
     def in_audience(self, audience: str):
         """Return the confirmed subscribers an issue addressed to `audience` reaches."""
         subscribers = self.confirmed()
-        if audience != Issue.Audience.ALL:
+        if audience != Issue.AUDIENCE_ALL:
             subscribers = subscribers.filter(language=audience)
         return subscribers
 
@@ -61,7 +74,7 @@ class Subscriber(models.Model):
 
     email = models.EmailField(_("email"), unique=True)
     language = models.CharField(
-        _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
+        _("language"), max_length=2, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
@@ -182,10 +195,8 @@ class Issue(models.Model):
         SENT = "sent", pgettext_lazy("newsletter issue", "Sent")
         CANCELLED = "cancelled", pgettext_lazy("newsletter issue", "Cancelled")
 
-    class Audience(models.TextChoices):
-        ALL = "all", _("Every subscriber")
-        FRENCH = "fr", _("Subscribers who read French")
-        ENGLISH = "en", _("Subscribers who read English")
+    # Every subscriber, or the readers of one language (a code of settings.LANGUAGES).
+    AUDIENCE_ALL = "all"
 
     class Origin(models.TextChoices):
         EDITOR = "editor", _("Written by an editor")
@@ -215,7 +226,7 @@ class Issue(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
     )
     audience = models.CharField(
-        _("audience"), max_length=3, choices=Audience.choices, default=Audience.ALL
+        _("audience"), max_length=3, choices=audience_choices, default=AUDIENCE_ALL
     )
     scheduled_at = models.DateTimeField(_("scheduled for"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(

@@ -2,6 +2,7 @@
 
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
@@ -14,7 +15,7 @@ from django.utils.translation import ngettext
 from blog.models import Post
 from newsletter.emails import IssueRenderer
 from newsletter.forms import IssueScheduleForm, IssueTestForm
-from newsletter.models import Issue, Language, Subscriber
+from newsletter.models import Issue, Subscriber
 from newsletter.services.issues import (
     issue_cancel,
     issue_from_post,
@@ -155,8 +156,10 @@ class IssueAdmin(admin.ModelAdmin):
         # and only to their own address, so the form cannot mail the site's words to strangers.
         issue = self._issue(request, pk, change=request.method == "POST")
         language = request.GET.get("language")
-        if language not in Language.values:
-            language = Language.FRENCH if issue.audience == Issue.Audience.ALL else issue.audience
+        if language not in dict(settings.LANGUAGES):
+            language = (
+                settings.LANGUAGE_CODE if issue.audience == Issue.AUDIENCE_ALL else issue.audience
+            )
         editor_email = request.user.email
         if request.method == "POST":
             form = IssueTestForm(request.POST)
@@ -187,7 +190,7 @@ class IssueAdmin(admin.ModelAdmin):
             issue,
             title=_("Preview: %(subject)s") % {"subject": issue.subject},
             language=language,
-            languages=Language.choices,
+            languages=settings.LANGUAGES,
             html=renderer.preview_html(language),
             text=renderer.preview_text(language),
             test_form=form,

@@ -8,6 +8,7 @@ from django.utils import timezone
 from blog.models import Post
 from comments.models import Comment
 from tests.blog.factories import EditorFactory, PostFactory, TagFactory, UserFactory
+from tests.comments.factories import CommentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +25,7 @@ def editor_client(client):
 
 
 def approve(post, count):
-    for _ in range(count):
-        Comment.objects.create(
-            post=post,
-            author_name="Léa",
-            author_email="lea@example.org",
-            body="Merci !",
-            status=Comment.Status.APPROVED,
-        )
+    CommentFactory.create_batch(count, post=post)
 
 
 def test_changelist_shows_status_date_author_tags_and_approved_comment_count(editor_client):
@@ -39,7 +33,7 @@ def test_changelist_shows_status_date_author_tags_and_approved_comment_count(edi
         title="Le balcon", tags=[TagFactory(name="Jardin"), TagFactory(name="Carnet")]
     )
     approve(post, 2)
-    Comment.objects.create(post=post, author_name="X", author_email="x@example.org", body="spam")
+    CommentFactory(post=post, status=Comment.Status.SPAM)
     PostFactory(title="Pas fini", draft=True)
     PostFactory(title="Pour demain", scheduled=True)
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from blog.models import Post, Tag
 from tests.blog.factories import PostFactory, TagFactory
+from tests.comments.factories import CommentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,14 +45,10 @@ def test_for_detail_gives_a_live_post_its_author_and_tags_in_two_queries(
 
 
 def test_for_listing_orders_newest_first_and_counts_approved_comments_only():
-    from comments.models import Comment
-
     older = PostFactory(published_at=timezone.now() - timedelta(days=3))
     newer = PostFactory(published_at=timezone.now() - timedelta(days=1))
     for status in ("approved", "approved", "pending", "spam"):
-        Comment.objects.create(
-            post=older, author_name="Léa", author_email="lea@example.org", body="…", status=status
-        )
+        CommentFactory(post=older, status=status)
 
     listed = list(Post.objects.for_listing())
 

@@ -681,6 +681,28 @@ def test_moderation_email_the_mail_server_refused_goes_with_the_next_run(monkeyp
     assert "Zoé" in mail.outbox[0].body
 
 
+def test_moderation_email_refused_for_one_editor_still_reaches_the_others(monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    EditorFactory(email="partie@example.org")
+    editor = EditorFactory(email="editrice@example.org")
+    held(post=PostFactory(author=editor))
+    real_send = EmailBackend.send_messages
+
+    def refuse_one(self, messages):
+        if messages[0].to == ["partie@example.org"]:
+            raise smtplib.SMTPRecipientsRefused(
+                {"partie@example.org": (550, b"5.1.1 No such user")}
+            )
+        return real_send(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse_one)
+
+    assert services.moderation_notice_send() == 1
+    assert [message.to for message in mail.outbox] == [["editrice@example.org"]]
+    assert services.moderation_notice_send() == 0  # announced: not sent again to anyone
+
+
 def test_moderation_email_not_sent_when_nothing_new_waits():
     EditorFactory()
 

@@ -1,6 +1,7 @@
 """Production settings, with the static files collected into a folder of the test run."""
 
-from config.settings.production import *  # noqa: F403
-from config.settings.production import env
+import os
 
-STATIC_ROOT = env.path("FAULTS_STATIC_ROOT")
+from config.settings.production import *  # noqa: F403
+
+STATIC_ROOT = os.environ["FAULTS_STATIC_ROOT"]

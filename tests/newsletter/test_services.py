@@ -228,7 +228,7 @@ class TestFanOut:
         SubscriberFactory(language="en")
         SubscriberFactory(pending=True)
         SubscriberFactory(unsubscribed=True)
-        issue = IssueFactory(audience=Issue.Audience.FRENCH)
+        issue = IssueFactory(audience="fr")
         issue_send(issue=issue)
 
         with CaptureQueriesContext(connection) as queries:

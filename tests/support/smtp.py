@@ -71,12 +71,11 @@ class SmtpServer:
 
     def wait_for(self, count: int, timeout: float = 30) -> list[email.message.EmailMessage]:
         """Wait until `count` messages have arrived and return them."""
-        wait_until(
-            lambda: len(self.messages) >= count,
-            timeout=timeout,
-            what=f"{count} messages",
-            every=0.05,
-        )
+        try:
+            wait_until(lambda: len(self.messages) >= count, timeout=timeout, every=0.05)
+        except AssertionError:
+            arrived = [message["To"] for message in self.messages]
+            raise AssertionError(f"expected {count} messages, got {arrived}") from None
         return self.messages
 
     def to(self, address: str) -> list[email.message.EmailMessage]:
