@@ -29,7 +29,7 @@ run: install
 	$(PY) manage.py load_demo_newsletter
 	@echo "Site:   http://$(HOST):$(PORT)/   (stop everything with Ctrl-C)"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
+	$(BIN)/celery -A config.celery_app worker --beat --loglevel=INFO --concurrency=2 \
 	  --schedule var/celerybeat-schedule & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

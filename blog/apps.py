@@ -23,6 +23,8 @@ class BlogConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_set_up_after_migrate, dispatch_uid="blog.set_up_after_migrate")
-        # Connects the page cache's receivers in every process, Celery workers included: a comment
-        # approved by a worker must also refresh the pages that show it.
+        # In every process, web and Celery workers alike: the site's Celery app, made current so
+        # that `.delay()` reaches Redis rather than Celery's default broker; and the page cache's
+        # receivers, since a comment approved by a worker must refresh the pages that show it.
+        import config.celery_app  # noqa: F401
         from blog import pagecache  # noqa: F401

@@ -1,3 +1,5 @@
-from config.celery_app import app as celery_app
+"""Wiring: settings, URLs, the Celery app (`config.celery_app`), WSGI and ASGI.
 
-__all__ = ("celery_app",)
+Empty on purpose: each entry point (manage.py, config.wsgi, config.asgi, `celery -A
+config.celery_app`) chooses its own default settings before anything imports them.
+"""

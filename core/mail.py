@@ -145,7 +145,7 @@ def retry_later(task, error: TransientError):
     tries = task.request.retries
     if tries >= MAX_RETRIES:
         raise error
-    raise task.retry(exc=error, countdown=retry_delay(tries), max_retries=None) from error
+    raise task.retry(exc=error, countdown=retry_delay(tries), max_retries=MAX_RETRIES) from error
 
 
 def classify(error: Exception, *, connection_level: bool = False) -> SendError:

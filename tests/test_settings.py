@@ -211,3 +211,26 @@ def test_the_environment_wins_over_the_env_file(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "config.settings.local"
+
+
+@pytest.mark.parametrize(
+    ("entry_point", "expected"),
+    [
+        ("wsgi", "config.settings.production"),
+        ("asgi", "config.settings.production"),
+        ("manage.py", "config.settings.local"),
+        ("celery", "config.settings.local"),
+    ],
+)
+def test_with_no_settings_module_anywhere_a_web_server_gets_production_settings(
+    tmp_path, entry_point, expected
+):
+    # The .env gives what production needs but not which settings: a server started bare must
+    # not run with the development settings (DEBUG on).
+    env_file = "".join(
+        line + "\n" for line in SERVER_ENV_FILE.splitlines() if "SETTINGS_MODULE" not in line
+    )
+    result = run_in_checkout_with_env_file(tmp_path, ENTRY_POINTS[entry_point], env_file)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected

@@ -317,7 +317,7 @@ class Worker:
         command = [
             str(BIN / "celery"),
             "-A",
-            "config",
+            "config.celery_app",
             "worker",
             "--pool=prefork",
             f"--concurrency={concurrency}",
