@@ -281,6 +281,7 @@ class ReplyNotification(models.Model):
         PENDING = "pending", _("To send")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")  # refused for good: a bad address
 
     reply = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="notifications")
     # The earlier comment whose author asked to hear of replies: its address and language.

@@ -319,13 +319,16 @@ def reply_notify(*, comment_id: int) -> int:
             message = emails.reply_notification(reply=reply, subscription=notification.subscription)
             try:
                 mailer.send(message)
-            except mail.SendError as error:
+            except mail.TransientError:
                 ReplyNotification.objects.filter(pk=notification.pk).update(
                     status=ReplyNotification.Status.PENDING
                 )
-                if isinstance(error, mail.TransientError):
-                    raise  # the task tries again later, for the readers not reached yet
+                raise  # the task tries again later, for the readers not reached yet
+            except mail.PermanentError as error:
                 # Refused for good (a bad address): asking again would be refused again.
+                ReplyNotification.objects.filter(pk=notification.pk).update(
+                    status=ReplyNotification.Status.FAILED
+                )
                 logger.warning("Reply notification %s refused: %s", notification.pk, error.reason)
                 continue
             ReplyNotification.objects.filter(pk=notification.pk).update(
