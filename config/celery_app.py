@@ -7,6 +7,7 @@ from celery.contrib.django.task import DjangoTask
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
+from config.heartbeat import Heartbeat
 from config.settings.variables import choose_settings
 
 choose_settings(default="config.settings.local")
@@ -40,3 +41,5 @@ class Task(DjangoTask):
 app = Celery("chezsoi", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Every worker tells the site it is alive (config/heartbeat.py).
+app.steps["worker"].add(Heartbeat)

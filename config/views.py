@@ -1,4 +1,4 @@
-"""Site-wide plumbing views: health check, robots.txt and error pages."""
+"""Site-wide plumbing views: health checks, robots.txt and error pages."""
 
 import sys
 
@@ -9,12 +9,35 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from config.heartbeat import BEAT_SECONDS, worker_status
 
 
 @require_GET
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+@never_cache
+def healthz_worker(request):
+    """Answer 200 while a task worker has checked in lately, 503 otherwise (for a supervisor)."""
+    status = worker_status()
+    if not status.readable:
+        detail = "Redis unreachable"
+    elif status.age_seconds is None:
+        detail = "no worker has ever checked in"
+    else:
+        detail = f"last heartbeat {status.age_seconds:.0f} s ago"
+    if status.silent:
+        return HttpResponse(
+            f"stale: {detail} (a worker beats every {BEAT_SECONDS} s)\n",
+            status=503,
+            content_type="text/plain",
+        )
+    return HttpResponse(f"ok: {detail}\n", content_type="text/plain")
 
 
 @require_GET

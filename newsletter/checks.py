@@ -4,7 +4,7 @@ from django.core import checks
 
 @checks.register(checks.Tags.security, deploy=True)
 def public_address_check(app_configs, **kwargs):
-    """Warn when emailed links would not reach the site over https, or workers share no Redis."""
+    """Warn when emailed links would not reach the site over https."""
     warnings = []
     if not settings.SITE_URL.startswith("https://"):
         warnings.append(
@@ -13,15 +13,6 @@ def public_address_check(app_configs, **kwargs):
                 "unsubscribe) must be the site's public https address.",
                 hint="Set SITE_URL=https://your.domain.",
                 id="newsletter.W001",
-            )
-        )
-    if not settings.REDIS_URL:
-        warnings.append(
-            checks.Warning(
-                "REDIS_URL is not set: tasks would queue in a local folder and rate limits "
-                "would not be shared between processes.",
-                hint="Set REDIS_URL=redis://host:6379/0.",
-                id="newsletter.W002",
             )
         )
     return warnings

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .variables import read, read_env_file
@@ -85,41 +86,40 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "blog.context_processors.site",
             ],
+            # The warning that no task worker answers, on the admin's front page and the outbox.
+            "libraries": {"worker": "config.templatetags.worker"},
         },
     },
 ]
 
-DATABASES = {
-    "default": environ.Env.db_url_config(
-        read("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-    )
-}
+# PostgreSQL and Redis everywhere, so that what runs in development is what runs in production.
+# `make run` and `make test` start both themselves when these are not set (README).
+for required, service in (("DATABASE_URL", "PostgreSQL"), ("REDIS_URL", "Redis")):
+    if not read(required):
+        raise ImproperlyConfigured(
+            f"{required} is not set: set it to the address of your {service} server (README, "
+            "Configuration), or use `make run` or `make test`, which start PostgreSQL and Redis "
+            "themselves."
+        )
+
+DATABASES = {"default": environ.Env.db_url_config(read("DATABASE_URL"))}
 DATABASES["default"]["CONN_MAX_AGE"] = read("DATABASE_CONN_MAX_AGE")
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis backs the cache (shared rate limits, page cache) and the Celery broker. Without it the
-# cache lives in files and the broker in a folder, so `make run` needs nothing but Python.
+# Redis backs the cache (shared rate limits, page cache, the workers' heartbeat) and the broker.
 REDIS_URL = read("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "config.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": read("CACHE_KEY_PREFIX"),
-        }
+CACHES = {
+    "default": {
+        "BACKEND": "config.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": read("CACHE_KEY_PREFIX"),
     }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
+}
 
 # Pages anonymous readers see are served from the cache and dropped as soon as what they show
-# changes (blog/pagecache.py, docs/performance.md). On wherever Redis is.
-PAGE_CACHE_ENABLED = read("PAGE_CACHE_ENABLED", default=bool(REDIS_URL))
+# changes (blog/pagecache.py, docs/performance.md).
+PAGE_CACHE_ENABLED = read("PAGE_CACHE_ENABLED")
 PAGE_CACHE_SECONDS = read("PAGE_CACHE_SECONDS")
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -206,22 +206,15 @@ ANYMAIL = read("ANYMAIL_")
 # Celery: JSON only, tasks acknowledged after they finish so a killed worker's task runs again,
 # and time limits well below the broker's visibility timeout so a slow task is never redelivered
 # while it still runs.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_VISIBILITY_TIMEOUT = read("CELERY_BROKER_VISIBILITY_TIMEOUT")
-if REDIS_URL:
-    # max_retries: a web request queueing a task tries the broker once instead of retrying for
-    # six seconds; a task that could not be queued is sent later by its sweeper. Workers keep
-    # reconnecting by themselves (broker_connection_retry).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
-        "max_retries": 0,
-    }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(VAR_DIR / "broker"),
-        "data_folder_out": str(VAR_DIR / "broker"),
-        "control_folder": str(VAR_DIR / "broker-control"),
-    }
+# max_retries: a web request queueing a task tries the broker once instead of retrying for six
+# seconds; a task that could not be queued is sent later by its sweeper. Workers keep
+# reconnecting by themselves (broker_connection_retry).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    "max_retries": 0,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

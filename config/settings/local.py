@@ -1,4 +1,4 @@
-"""Settings for `make run`: debug on, mail to a readable outbox, no service required."""
+"""Settings for `make run`: debug on, mail to a readable outbox."""
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR
@@ -12,6 +12,9 @@ ALLOWED_HOSTS = read("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", 
 if not read("EMAIL_URL") and not read("EMAIL_BACKEND"):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = VAR_DIR / "outbox"
+
+# A template being edited shows at the next reload, not when its cached pages expire.
+PAGE_CACHE_ENABLED = read("PAGE_CACHE_ENABLED", default=False)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -6,7 +6,8 @@ from .base import *  # noqa: F403
 from .base import COMMENTS_CLIENT_IP_HEADER
 from .variables import read
 
-for required in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"):
+# DATABASE_URL and REDIS_URL are required everywhere (base.py).
+for required in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"):
     if not read(required):
         raise ImproperlyConfigured(
             f"{required} must be set in production (see .env.example and docs/security.md)."
@@ -19,7 +20,7 @@ ALLOWED_HOSTS = read("DJANGO_ALLOWED_HOSTS")
 # Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto (docs/security.md).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = read("DJANGO_SECURE_SSL_REDIRECT")
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/worker)?$"]
 SECURE_HSTS_SECONDS = read("DJANGO_SECURE_HSTS_SECONDS")
 SECURE_HSTS_INCLUDE_SUBDOMAINS = read("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = read("DJANGO_SECURE_HSTS_PRELOAD")

@@ -2,10 +2,8 @@
 
 import os
 
-import environ
-
 from .base import *  # noqa: F403
-from .base import VAR_DIR
+from .base import DATABASES, REDIS_URL, VAR_DIR
 from .variables import read
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made beside it are
@@ -17,11 +15,6 @@ SECRET_KEY = "test-only-not-secret"
 ALLOWED_HOSTS = ["*"]
 SITE_URL = "http://testserver"
 
-DATABASES = {
-    "default": environ.Env.db_url_config(
-        read("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/test"
-    ),
-}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 # Isolates this run's cache keys and Celery queue from any other run sharing the Redis server;
@@ -29,7 +22,6 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 TEST_RUN_ID = read("TEST_RUN_ID", default=str(os.getpid()))
 os.environ["TEST_RUN_ID"] = TEST_RUN_ID
 
-REDIS_URL = read("REDIS_URL") or "redis://127.0.0.1:6379/1"
 CACHES = {
     "default": {
         "BACKEND": "config.cache.RedisCache",
@@ -37,7 +29,6 @@ CACHES = {
         "KEY_PREFIX": f"test{TEST_RUN_ID}",
     }
 }
-CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = f"chezsoi-test-{TEST_RUN_ID}"
 

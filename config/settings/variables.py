@@ -151,7 +151,8 @@ VARIABLES = [
     Variable(
         "DATABASE_URL",
         "",
-        "Required in production: PostgreSQL, as a URL (empty: SQLite in db.sqlite3 for `make run`)",
+        "Required: PostgreSQL, as a URL (`make run` and `make test` start their own when it is "
+        "empty)",
         "postgres://chezsoi:password@127.0.0.1:5432/chezsoi",
         SERVICES,
     ),
@@ -166,8 +167,9 @@ VARIABLES = [
     Variable(
         "REDIS_URL",
         "",
-        "Redis for the cache, rate limits, the page cache and the Celery broker (empty: files in "
-        "var/ for `make run`)",
+        "Required: Redis, as a URL, for the cache, rate limits, the page cache, the workers' "
+        "heartbeat and the Celery broker (`make run` and `make test` start their own when it is "
+        "empty)",
         "redis://127.0.0.1:6379/0",
         SERVICES,
     ),
@@ -189,9 +191,10 @@ VARIABLES = [
     ),
     Variable(
         "PAGE_CACHE_ENABLED",
-        Derived("`True` when `REDIS_URL` is set"),
+        True,
         "Serve the pages anonymous readers see from the cache, dropped as soon as what they show "
-        "changes (docs/performance.md)",
+        "changes (docs/performance.md); False by default with config.settings.local, so that an "
+        "edited template shows at once",
         "True",
         SERVICES,
         cast="bool",

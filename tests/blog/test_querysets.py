@@ -1,5 +1,4 @@
 from datetime import timedelta
-from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -72,19 +71,6 @@ def test_search_understands_quoted_phrases_and_exclusions():
 
     assert list(Post.objects.published().search("pain -œufs")) == [bread]
     assert list(Post.objects.published().search('"au levain"')) == [bread]
-
-
-def test_search_falls_back_to_plain_matching_away_from_postgresql():
-    old = PostFactory(title="Levain", published_at=timezone.now() - timedelta(days=2))
-    new = PostFactory(body="Du LEVAIN et du sel.", published_at=timezone.now() - timedelta(days=1))
-    PostFactory(body="Du sel seulement.")
-
-    with mock.patch("blog.models.connection", SimpleNamespace(vendor="sqlite")):
-        found = list(Post.objects.published().search("levain sel"))
-        every_word = list(Post.objects.published().search("levain"))
-
-    assert found == [new]
-    assert every_word == [new, old]
 
 
 def test_months_with_counts_lists_each_month_with_posts_newest_first():

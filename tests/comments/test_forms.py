@@ -2,11 +2,12 @@ import time
 
 import pytest
 from django.core import signing
+from django.forms.renderers import DjangoTemplates
 from django.template.loader import render_to_string
 from pytest_django.asserts import assertInHTML
 
 from comments import tokens
-from comments.forms import CommentForm
+from comments.forms import CommentForm, WidgetRenderer
 from tests.blog.factories import PostFactory, UserFactory
 from tests.comments.factories import CommentFactory
 
@@ -200,3 +201,36 @@ def test_the_form_carries_its_signed_time_in_a_hidden_field():
 
     # The page cache finds this exact shape to give each reader a fresh time (blog/pagecache.py).
     assert '<input type="hidden" name="issued" value="signed-time" id="id_issued">' in html
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,  # a new form, as every post page shows it
+        {
+            "author_name": 'Zoé <b>"& co"</b>',
+            "author_email": "pas-une-adresse",
+            "author_url": 'javascript:alert("x")',
+            "body": "Ligne 1\n<script>alert('x')</script>\n\nLigne 3 & fin",
+            "notify_replies": "on",
+            "parent": "abc",
+            "issued": '"><img src=x>',
+        },
+    ],
+    ids=["new", "refused"],
+)
+def test_the_widgets_written_in_python_are_those_django_writes(data):
+    post = PostFactory()
+
+    def form(renderer=None):
+        made = CommentForm(data, post=post, initial={"issued": 'a"b<c'}, renderer=renderer)
+        if data:
+            made.is_valid()
+        return made
+
+    python_form, django_form = form(), form(DjangoTemplates())
+
+    assert isinstance(python_form.renderer, WidgetRenderer)
+    for name in python_form.fields:
+        assert str(python_form[name]) == str(django_form[name])
+    assert str(python_form["body"]) != str(form(DjangoTemplates())["author_name"])
