@@ -4,7 +4,9 @@ Reply notifications, moderation notices, newsletter confirmations, data links, t
 issues all leave through here: one connection per batch, one site-wide sending rate, one reading
 of what an error means (transient or permanent) and one retry policy. SMTP (Django's backend) and
 every django-anymail provider are reached through Django's `get_connection()` with the configured
-EMAIL_BACKEND; nothing else in the project opens one.
+EMAIL_BACKEND; nothing else in the project opens one. An issue's deliveries come already written
+out (newsletter.emails.PreparedCopy): over Django's SMTP backend those bytes go to the server as
+they are (`Mailer.send_prepared`).
 """
 
 import logging
@@ -17,6 +19,8 @@ from collections.abc import Callable
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
 
 from core import ratelimit
 
@@ -62,6 +66,7 @@ class Mailer:
 
     def __init__(self):
         self.connection = None
+        self.senders: dict[str, str] = {}  # From as written, as the SMTP envelope wants it
 
     def __enter__(self):
         self.connection = get_connection(fail_silently=False)
@@ -83,11 +88,25 @@ class Mailer:
 
         `paced=False` when the caller has already waited for its slot (wait_for_sending_slot).
         """
+        return self._send(message, lambda: self.connection.send_messages([message]), paced=paced)
+
+    def send_prepared(self, message: EmailMessage, raw: bytes | None, *, paced: bool = True) -> str:
+        """Send `raw`, `message` already written out, straight into the SMTP session; as `send` does.
+
+        Only Django's own SMTP backend takes bytes. With any other backend (anymail's providers,
+        the test outbox, a subclass that signs or rewrites messages), or without bytes, `message`
+        is sent as `send` sends it.
+        """
+        if raw is None or type(self.connection) is not SMTPBackend:
+            return self.send(message, paced=paced)
+        return self._send(message, lambda: self._sendmail(message, raw), paced=paced)
+
+    def _send(self, message: EmailMessage, transmit: Callable[[], int], *, paced: bool) -> str:
         if paced:
             wait_for_sending_slot()
         message.connection = self.connection
         try:
-            sent = self.connection.send_messages([message])
+            sent = transmit()
         except Exception as error:
             _log_if_unexpected(error, "Sending a message failed")
             raise classify(error) from error
@@ -100,6 +119,21 @@ class Mailer:
         if isinstance(provider_id, str) and provider_id:
             return provider_id
         return message.extra_headers.get("Message-ID", "")
+
+    def _sendmail(self, message: EmailMessage, raw: bytes) -> int:
+        """Do what Django's SMTP backend does with `message`, except writing it out again."""
+        recipients = message.recipients()
+        smtp = self.connection.connection
+        if not recipients or smtp is None:
+            return 0
+        encoding = message.encoding or settings.DEFAULT_CHARSET
+        sender = self.senders.get(message.from_email)
+        if sender is None:
+            sender = self.senders[message.from_email] = sanitize_address(
+                message.from_email, encoding
+            )
+        smtp.sendmail(sender, [sanitize_address(to, encoding) for to in recipients], raw)
+        return 1
 
 
 def send_one(message: EmailMessage) -> str:

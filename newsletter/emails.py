@@ -1,11 +1,13 @@
 """Compose the newsletter's emails: text and inline-styled HTML, personal links and bulk-mail headers."""
 
 import re
-from email.utils import make_msgid
+from email.header import Header
+from email.utils import formatdate, make_msgid
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import RFC5322_EMAIL_LINE_LENGTH_LIMIT
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -35,6 +37,16 @@ BODY_STYLES = {
 OPENING_TAG = re.compile(rf"<({'|'.join(BODY_STYLES)})(?=[\s>/])")
 RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")/(?!/)')
 RELATIVE_MARKDOWN_LINK = re.compile(r"\]\(/(?!/)")
+# Stand-ins of the per-recipient headers in a language's prepared copy (see PreparedCopy).
+TO_PLACEHOLDER = "newsletter-recipient@placeholder.invalid"
+MESSAGE_ID_PLACEHOLDER = "<newsletter-message-id@placeholder.invalid>"
+DATE_PLACEHOLDER = "__NEWSLETTER_DATE__"
+LIST_UNSUBSCRIBE_PLACEHOLDER = "__NEWSLETTER_LIST_UNSUBSCRIBE__"
+# An address Django writes as it is, in the To header and the SMTP envelope: an ASCII dot-atom.
+ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+PLAIN_ADDRESS = re.compile(rf"{ATEXT}(?:\.{ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+# The email package folds header lines longer than this (Django writes with its compat32 policy).
+HEADER_LINE = 78
 
 
 def site_domain() -> str:
@@ -97,6 +109,8 @@ class IssueRenderer:
     def __init__(self, issue: Issue):
         self.issue = issue
         self.rendered: dict[str, tuple[str, str]] = {}
+        self.copies: dict[str, PreparedCopy | None] = {}
+        self.last_links: tuple[tuple[str, str], dict[str, str]] | None = None
 
     def parts(self, language: str) -> tuple[str, str]:
         if language not in self.rendered:
@@ -124,26 +138,68 @@ class IssueRenderer:
 
     def message(self, *, subscriber: Subscriber, delivery_id: int) -> EmailMultiAlternatives:
         """Return the issue as `subscriber` receives it, with its personal links and headers."""
-        unsubscribe = unsubscribe_url(subscriber)
-        links = {
-            UNSUBSCRIBE_PLACEHOLDER: unsubscribe,
-            PREFERENCES_PLACEHOLDER: preferences_url(subscriber),
-        }
+        links = self._links(subscriber)
         text, html = (self._personalise(part, links) for part in self.parts(subscriber.language))
-        headers = {
+        headers = self._headers(
             # Stable per delivery: a copy resent after a crash carries the same id, and mail
             # systems that de-duplicate on it show the reader one message.
-            "Message-ID": f"<newsletter.{self.issue.pk}.{delivery_id}@{site_domain()}>",
-            **self._issue_headers(),
-            **list_headers(unsubscribe=unsubscribe),
-        }
+            message_id=f"<newsletter.{self.issue.pk}.{delivery_id}@{site_domain()}>",
+            unsubscribe=links[UNSUBSCRIBE_PLACEHOLDER],
+        )
         return _message(
             subject=self.issue.subject, text=text, html=html, to=subscriber.email, headers=headers
         )
 
-    def _issue_headers(self) -> dict[str, str]:
+    def prepared_message(
+        self, *, subscriber: Subscriber, delivery_id: int
+    ) -> tuple[EmailMultiAlternatives, bytes | None]:
+        """Return `message()` and the same message as bytes, stamped into the prepared copy.
+
+        The bytes are None when only Django can write this recipient's message (see PreparedCopy).
+        """
+        message = self.message(subscriber=subscriber, delivery_id=delivery_id)
+        copy = self._copy(subscriber.language)
+        if copy is None:
+            return message, None
+        raw = copy.stamp(
+            to=subscriber.email,
+            message_id=message.extra_headers["Message-ID"],
+            list_unsubscribe=message.extra_headers["List-Unsubscribe"],
+            links=self._links(subscriber),
+        )
+        return message, raw
+
+    def _links(self, subscriber: Subscriber) -> dict[str, str]:
+        # Kept for the last subscriber: prepared_message() needs the links message() just made.
+        key = (subscriber.key, subscriber.language)
+        if self.last_links is None or self.last_links[0] != key:
+            links = {
+                UNSUBSCRIBE_PLACEHOLDER: unsubscribe_url(subscriber),
+                PREFERENCES_PLACEHOLDER: preferences_url(subscriber),
+            }
+            self.last_links = (key, links)
+        return self.last_links[1]
+
+    def _headers(self, *, message_id: str, unsubscribe: str) -> dict[str, str]:
         sender = settings.NEWSLETTER_FEEDBACK_ID_SENDER
-        return {"Feedback-ID": f"{self.issue.pk}:{self.issue.origin}:newsletter:{sender}"}
+        return {
+            "Message-ID": message_id,
+            "Feedback-ID": f"{self.issue.pk}:{self.issue.origin}:newsletter:{sender}",
+            **list_headers(unsubscribe=unsubscribe),
+        }
+
+    def _copy(self, language: str) -> "PreparedCopy | None":
+        if language not in self.copies:
+            text, html = self.parts(language)
+            headers = {
+                **self._headers(message_id=MESSAGE_ID_PLACEHOLDER, unsubscribe="x"),
+                "List-Unsubscribe": LIST_UNSUBSCRIBE_PLACEHOLDER,
+            }
+            template = _message(
+                subject=self.issue.subject, text=text, html=html, to=TO_PLACEHOLDER, headers=headers
+            )
+            self.copies[language] = PreparedCopy.build(template)
+        return self.copies[language]
 
     def test_message(self, *, to: str, language: str) -> EmailMultiAlternatives:
         """Return the issue as an editor's test copy: marked as a test, links leading to the site."""
@@ -223,6 +279,100 @@ def _subscriber_message(
     html = render_to_string(f"{template}.html", context)
     headers = {"Message-ID": make_msgid(idstring=message_kind, domain=site_domain())}
     return _message(subject=subject, text=text, html=html, to=subscriber.email, headers=headers)
+
+
+class PreparedCopy:
+    """An issue's message in one language, written out once by Django, each recipient stamped in.
+
+    Writing a message out (MIME parts, header folding and encoding) is most of the worker CPU a
+    send costs. The copy is Django's own output for a stand-in recipient: each recipient's To,
+    Date, Message-ID, List-Unsubscribe and two personal links replace the stand-ins, the headers
+    folded as the email package folds them. Where the result could differ from what Django
+    writes (an address that needs encoding, a part encoded in quoted-printable or base64, a line
+    a link would push past 998 characters), `stamp` returns None and Django writes that message.
+    tests/newsletter/test_prepared_copy.py compares the two, recipient by recipient.
+    """
+
+    def __init__(self, head: bytes, body: bytes, link_lines: list[tuple[int, int, int]]):
+        self.head = head
+        self.body = body
+        # (length, unsubscribe links, preferences links) of each body line holding a link.
+        self.link_lines = link_lines
+
+    @classmethod
+    def build(cls, template: EmailMultiAlternatives) -> "PreparedCopy | None":
+        """Write `template` out once; None when its stand-ins did not come out whole."""
+        written = template.message()
+        written.replace_header("Date", DATE_PLACEHOLDER)
+        # Links go in as they are: only into parts written as plain 7bit or 8bit lines.
+        if any(
+            part.get("Content-Transfer-Encoding", "7bit") not in ("7bit", "8bit")
+            for part in written.walk()
+        ):
+            return None
+        head, _blank, body = written.as_bytes(linesep="\r\n").partition(b"\r\n\r\n")
+        head = b"\r\n" + head + b"\r\n"
+        stand_ins = (
+            ("To", TO_PLACEHOLDER),
+            ("Message-ID", MESSAGE_ID_PLACEHOLDER),
+            ("Date", DATE_PLACEHOLDER),
+            ("List-Unsubscribe", LIST_UNSUBSCRIBE_PLACEHOLDER),
+        )
+        if any(head.count(f"\r\n{name}: {value}\r\n".encode()) != 1 for name, value in stand_ins):
+            return None
+        [(html, _mimetype)] = template.alternatives
+        links = (UNSUBSCRIBE_PLACEHOLDER.encode(), PREFERENCES_PLACEHOLDER.encode())
+        for link in links:
+            if body.count(link) != (template.body + html).count(link.decode()):
+                return None  # a folded or encoded line split one
+        link_lines = [
+            (len(line), line.count(links[0]), line.count(links[1]))
+            for line in body.split(b"\r\n")
+            if links[0] in line or links[1] in line
+        ]
+        return cls(head, body, link_lines)
+
+    def stamp(
+        self, *, to: str, message_id: str, list_unsubscribe: str, links: dict[str, str]
+    ) -> bytes | None:
+        """Return the recipient's message as bytes, or None when Django must write it."""
+        unsubscribe, preferences = links[UNSUBSCRIBE_PLACEHOLDER], links[PREFERENCES_PLACEHOLDER]
+        values = (message_id, list_unsubscribe, unsubscribe, preferences)
+        if not PLAIN_ADDRESS.fullmatch(to):
+            return None
+        if not all(value.isascii() and value.isprintable() for value in values):
+            return None
+        # Django writes a body with a line over 998 characters in quoted-printable.
+        unsubscribe_growth = len(unsubscribe) - len(UNSUBSCRIBE_PLACEHOLDER)
+        preferences_growth = len(preferences) - len(PREFERENCES_PLACEHOLDER)
+        if any(
+            length + unsubscribes * unsubscribe_growth + preferences * preferences_growth
+            > RFC5322_EMAIL_LINE_LENGTH_LIMIT
+            for length, unsubscribes, preferences in self.link_lines
+        ):
+            return None
+        head = self.head
+        for name, stand_in, value in (
+            ("To", TO_PLACEHOLDER, to),
+            ("Message-ID", MESSAGE_ID_PLACEHOLDER, message_id),
+            ("Date", DATE_PLACEHOLDER, formatdate(localtime=settings.EMAIL_USE_LOCALTIME)),
+            ("List-Unsubscribe", LIST_UNSUBSCRIBE_PLACEHOLDER, list_unsubscribe),
+        ):
+            head = head.replace(
+                f"\r\n{name}: {stand_in}\r\n".encode(),
+                f"\r\n{name}: {_folded(name, value)}\r\n".encode(),
+                1,
+            )
+        body = self.body.replace(UNSUBSCRIBE_PLACEHOLDER.encode(), unsubscribe.encode())
+        body = body.replace(PREFERENCES_PLACEHOLDER.encode(), preferences.encode())
+        return head[2:] + b"\r\n" + body
+
+
+def _folded(name: str, value: str) -> str:
+    """Return an ASCII header value folded as Django's email package folds it."""
+    if len(name) + 2 + len(value) <= HEADER_LINE and "  " not in value:
+        return value  # a line that fits is written as it is
+    return Header(value, header_name=name).encode(linesep="\r\n", maxlinelen=HEADER_LINE)
 
 
 def _message(*, subject, text, html, to, headers) -> EmailMultiAlternatives:

@@ -137,10 +137,37 @@ class TestMailerOverSmtp:
             assert mailer.send(message()) == "<un@testserver>"
         assert len(smtp_server.wait_for(1)) == 1
 
+    def test_prepared_bytes_go_out_as_they_are(self, smtp_server):
+        prepared = message("zoe@example.org")
+        written = prepared.message().as_bytes(linesep="\r\n")
+        raw = written.replace(b"Corps", b"Pr\xc3\xa9par\xc3\xa9") + b"\r\n"
+        with mail.Mailer() as mailer:
+            assert mailer.send_prepared(prepared, raw) == "<un@testserver>"
+        [envelope] = smtp_server.handler.envelopes
+        assert envelope.content == raw
+        assert (envelope.mail_from, envelope.rcpt_tos) == (
+            "lettre@example.org",
+            ["zoe@example.org"],
+        )
+
+    def test_a_prepared_message_refused_is_read_as_any_other(self, smtp_server):
+        smtp_server.handler.reject_with = "550 5.1.1 No such user here"
+        prepared = message()
+        with mail.Mailer() as mailer, pytest.raises(mail.PermanentError) as refused:
+            mailer.send_prepared(prepared, prepared.message().as_bytes(linesep="\r\n"))
+        assert refused.value.bad_address
+
     def test_a_server_refusing_connections_is_a_lost_connection(self, smtp_server):
         smtp_server.stop()
         with pytest.raises(mail.ConnectionLost), mail.Mailer():
             pass
+
+
+def test_other_backends_are_given_the_message_not_the_bytes(mailoutbox):
+    with mail.Mailer() as mailer:
+        mailer.send_prepared(message(), b"Subject: never sent\r\n\r\nThese bytes.")
+    [sent] = mailoutbox
+    assert (sent.subject, sent.body) == ("Objet", "Corps")
 
 
 class FakeClock:

@@ -170,12 +170,13 @@ def test_a_subscription_sends_its_confirmation_email_with_links_on_that_port(lau
 
 def test_a_worker_that_dies_is_started_again_with_one_line_said(launched):
     def worker():
-        found = [
-            child
-            for child in launched.process_info().children()
-            if "worker" in child.cmdline() and "celery" in " ".join(child.cmdline())
-        ]
-        return found[0] if found else None
+        for child in launched.process_info().children():
+            try:
+                if "worker" in child.cmdline() and "celery" in " ".join(child.cmdline()):
+                    return child
+            except psutil.Error:  # the one just killed, not reaped yet
+                continue
+        return None
 
     # Steady for a while: one that dies at once is started again only after a pause.
     wait_until(lambda: time.monotonic() - launched.ready_at > STEADY_AFTER, timeout=30)
@@ -186,6 +187,11 @@ def test_a_worker_that_dies_is_started_again_with_one_line_said(launched):
 
     second = wait_until(
         lambda: (w := worker()) and w.pid != first.pid and w, timeout=30, what="a new worker"
+    )
+    wait_until(
+        lambda: "ready." in "".join(launched.output().splitlines()[before:]),
+        timeout=60,
+        what="the new worker to be ready",
     )
     said = launched.output().splitlines()[before:]
     restarts = [line for line in said if line.startswith("The worker exited")]
