@@ -233,6 +233,7 @@ class EmbeddedPostgres(Server):
             capture_output=True,
             text=True,
             timeout=120,
+            start_new_session=True,  # Ctrl-C meanwhile is ours to handle once it is done
             **(account or {}),
         )  # fmt: skip
         if done.returncode:

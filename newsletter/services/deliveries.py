@@ -107,6 +107,25 @@ class BatchResult:
     requeue_ids: list[int] = field(default_factory=list)  # released; continue in a new task
 
 
+# The two statements every message costs, written out: building them with the ORM cost each
+# message more CPU than PostgreSQL spent running them (docs/performance.md). Each does what the
+# ORM query beside it in tests/newsletter/test_deliveries_sql.py does, which checks them against
+# it. Table names come from the models; values are parameters.
+_DELIVERIES = connection.ops.quote_name(Delivery._meta.db_table)
+_SUBSCRIBERS = connection.ops.quote_name(Subscriber._meta.db_table)
+# This run still holds the row: its subscriber's status and language (NULLs once erased).
+GUARD_SQL = (
+    f"SELECT s.status, s.language FROM {_DELIVERIES} d "  # noqa: S608
+    f"LEFT JOIN {_SUBSCRIBERS} s ON s.id = d.subscriber_id "
+    "WHERE d.id = %s AND d.claim = %s AND d.status = %s"
+)
+# The row is sent, if this run still holds it.
+FINISH_SENT_SQL = (
+    f"UPDATE {_DELIVERIES} SET status = %s, sent_at = %s, message_id = %s, "  # noqa: S608
+    "attempts = attempts + 1, error = '' WHERE id = %s AND claim = %s AND status = %s"
+)
+
+
 class _Claim:
     """The rows a batch run holds: renewed while it works, given back when it stops."""
 
@@ -136,7 +155,9 @@ class _Claim:
         Return "send", "skip" (no longer confirmed, or erased) or "lost" (the sweeper gave it away).
         The subscriber's language is refreshed too: a change made since the claim is honoured.
         """
-        row = self.rows(pk).values_list("subscriber__status", "subscriber__language").first()
+        with connection.cursor() as cursor:
+            cursor.execute(GUARD_SQL, [pk, self.token, Delivery.Status.SENDING])
+            row = cursor.fetchone()
         if row is None:
             return "lost"
         status, language = row
@@ -146,14 +167,18 @@ class _Claim:
         return "send"
 
     def finish_sent(self, pk: int, message_id: str) -> None:
-        self.finish(
-            pk,
-            status=Delivery.Status.SENT,
-            sent_at=timezone.now(),
-            message_id=message_id,
-            attempts=F("attempts") + 1,
-            error="",
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                FINISH_SENT_SQL,
+                [
+                    Delivery.Status.SENT,
+                    timezone.now(),
+                    message_id,
+                    pk,
+                    self.token,
+                    Delivery.Status.SENDING,
+                ],
+            )
 
     def rows(self, pk: int | None = None):
         rows = Delivery.objects.filter(claim=self.token, status=Delivery.Status.SENDING)
