@@ -10,13 +10,13 @@ from django.contrib.postgres.search import (
 from django.db import models
 from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import TruncMonth
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import override, to_locale
+from django.utils.translation import to_locale
 
 from core.markdown import plain_text, render_post_markdown, summary_of
+from core.urls import reverse_slugs
 
 WORDS_READ_PER_MINUTE = 230
 
@@ -50,7 +50,7 @@ class Tag(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("blog:tag", kwargs={"slug": self.slug})
+        return reverse_slugs("blog:tag", slug=self.slug)
 
 
 class PostQuerySet(models.QuerySet):
@@ -205,7 +205,7 @@ class Post(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("blog:post", kwargs={"slug": self.slug})
+        return reverse_slugs("blog:post", slug=self.slug)
 
     @property
     def og_locale(self) -> str:
@@ -214,8 +214,7 @@ class Post(models.Model):
 
     def get_canonical_path(self) -> str:
         """Return the post's address under its own language's prefix, whatever the reader's."""
-        with override(self.language):
-            return reverse("blog:post", kwargs={"slug": self.slug})
+        return reverse_slugs("blog:post", slug=self.slug, language=self.language)
 
     def get_canonical_url(self) -> str:
         return settings.SITE_URL + self.get_canonical_path()
