@@ -52,8 +52,7 @@ CSRF_TOKEN_CANDIDATE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-
 CSRF_HOLE = "csrf"
 NONCE_HOLE = "csp-nonce"
 FIELD_HOLE = "field"
-# A cache that is down must slow the site down, not take it down: Redis errors, or OSError for
-# the file cache used by `make run`.
+# A cache that is down must slow the site down, not take it down: Redis errors, or the socket's.
 CACHE_ERRORS = (RedisError, OSError)
 
 logger = logging.getLogger(__name__)

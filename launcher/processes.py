@@ -138,23 +138,33 @@ class Child:
 
     def wait(self, deadline: float) -> bool:
         """Wait until the command has exited or `deadline` (monotonic) has passed; say if it exited."""
-        if self.popen is None:
-            return True
-        try:
-            self.popen.wait(timeout=max(deadline - time.monotonic(), 0))
-        except subprocess.TimeoutExpired:
-            return False
-        return True
+        return wait_for_exit(self.popen, deadline)
 
     def kill(self) -> None:
         """Kill whatever is left of the group (a pool process, a reloader's child)."""
-        if self.popen is None:
-            return
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.popen.wait()
+        kill_group(self.popen)
+
+
+def wait_for_exit(popen: subprocess.Popen | None, deadline: float) -> bool:
+    """Wait until `popen` has exited or `deadline` (monotonic) has passed; say if it exited."""
+    if popen is None:
+        return True
+    try:
+        popen.wait(timeout=max(deadline - time.monotonic(), 0))
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def kill_group(popen: subprocess.Popen | None) -> None:
+    """Kill `popen`'s process group, whatever is left of it, and reap it."""
+    if popen is None:
+        return
+    try:
+        os.killpg(popen.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    popen.wait()
 
 
 def run_step(child: Child, stop_requested: StopRequest) -> int:

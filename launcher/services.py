@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import redis
 
-from launcher.processes import Stopped, free_port
+from launcher.processes import Stopped, free_port, kill_group, wait_for_exit
 
 # The ports where CI's PostgreSQL and Redis answer; a test points them at closed ports to take
 # the embedded path on a machine where those servers run.
@@ -138,22 +138,10 @@ class Server:
 
     def wait(self, deadline: float) -> bool:
         """Wait until the server has exited or `deadline` (monotonic) has passed; say if it exited."""
-        if self.popen is None:
-            return True
-        try:
-            self.popen.wait(timeout=max(deadline - time.monotonic(), 0))
-        except subprocess.TimeoutExpired:
-            return False
-        return True
+        return wait_for_exit(self.popen, deadline)
 
     def kill(self) -> None:
-        if self.popen is None:
-            return
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.popen.wait()
+        kill_group(self.popen)
 
 
 class EmbeddedPostgres(Server):

@@ -161,3 +161,19 @@ def test_with_an_authenticator_app_signing_in_asks_for_its_code(client, owner, s
     response = client.post(reverse("mfa_authenticate"), {"code": code})
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_password_reset_email_leaves_through_the_sites_mail_pipeline(client, monkeypatch):
+    from django.core import mail as outbox
+
+    from core import mail
+
+    sent = []
+    send_one = mail.send_one
+    monkeypatch.setattr(mail, "send_one", lambda message: sent.append(message) or send_one(message))
+    UserFactory(email="lectrice@example.org")
+
+    client.post(reverse("account_reset_password"), {"email": "lectrice@example.org"})
+
+    assert [message.to for message in sent] == [["lectrice@example.org"]]
+    assert [message.to for message in outbox.outbox] == [["lectrice@example.org"]]
