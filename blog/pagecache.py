@@ -58,17 +58,25 @@ CACHE_ERRORS = (RedisError, OSError)
 logger = logging.getLogger(__name__)
 
 # Hooks for the apps whose content shows on cached pages (registered in their AppConfig.ready()).
-_reader_fields: dict[str, tuple[re.Pattern[bytes], Callable[[str], str]]] = {}
+_reader_fields: dict[
+    str, tuple[re.Pattern[bytes], Callable[[str], str | None], Callable[[str], str]]
+] = {}
 _change_moment_sources: list[Callable[[], datetime | None]] = []
 
 
-def reader_field_register(name: str, pattern: re.Pattern[bytes], refresh: Callable[[str], str]):
+def reader_field_register(
+    name: str,
+    pattern: re.Pattern[bytes],
+    key_of: Callable[[str], str | None],
+    fill: Callable[[str], str],
+):
     """Have each reader get a fresh value where `pattern`'s group 1 matches in a stored page.
 
-    `refresh` is given the stored value and returns the one to serve: the comment form's signed
-    time, for one, must be the time this reader was shown the form, not when the page was stored.
+    When the page is stored, `key_of` turns the value found into what the fresh one is made from
+    (None: not ours, left as it is); each reader is then served `fill(key)`. The comment form's
+    signed time, for one, must be the time this reader was shown the form.
     """
-    _reader_fields[name] = (pattern, refresh)
+    _reader_fields[name] = (pattern, key_of, fill)
 
 
 def cached_view_register(view_name: str) -> None:
@@ -226,11 +234,11 @@ def _entry_from_response(request, response, version):
             (match.start(), match.end(), (NONCE_HOLE,))
             for match in re.finditer(re.escape(nonce.encode()), body)
         ]
-    for name, (pattern, _refresh) in _reader_fields.items():
-        holes += [
-            (match.start(1), match.end(1), (FIELD_HOLE, name, match.group(1).decode()))
-            for match in pattern.finditer(body)
-        ]
+    for name, (pattern, key_of, _fill) in _reader_fields.items():
+        for match in pattern.finditer(body):
+            key = key_of(match.group(1).decode())
+            if key is not None:
+                holes.append((match.start(1), match.end(1), (FIELD_HOLE, name, key)))
     holes.sort()
     parts, fillings, start = [], [], 0
     for hole_start, hole_end, filling in holes:
@@ -254,10 +262,10 @@ def _response_from_entry(request, entry):
         elif filling[0] == NONCE_HOLE:
             values[filling] = str(request.csp_nonce)
         else:
-            _hole, name, stored = filling
+            _hole, name, key = filling
             if name not in _reader_fields:  # stored by code that registered other fields
                 return None
-            values[filling] = _reader_fields[name][1](stored)
+            values[filling] = _reader_fields[name][2](key)
     chunks = [parts[0]]
     for filling, part in zip(fillings, parts[1:], strict=True):
         chunks += [values[filling].encode(), part]

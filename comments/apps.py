@@ -19,6 +19,9 @@ class CommentsConfig(AppConfig):
         # the comment feeds are cached too, and pages expire when a post's comments close.
         pagecache.cached_view_register("comments:feed")
         pagecache.reader_field_register(
-            "comment-issued", FORM_ISSUED_FIELD, tokens.form_issued_refresh
+            "comment-issued",
+            FORM_ISSUED_FIELD,
+            key_of=tokens.form_issued_post,
+            fill=lambda post_id: tokens.form_issued_token(int(post_id)),
         )
         pagecache.change_moment_source_register(moderation.next_closing_at)

@@ -31,13 +31,12 @@ def form_issued_token(post_id: int) -> str:
     return signing.dumps({"post": post_id, "at": time.time()}, salt=FORM_ISSUED_SALT)
 
 
-def form_issued_refresh(token: str) -> str:
-    """Return the token of the same post's form issued now: a cached page shown to a new reader."""
+def form_issued_post(token: str) -> str | None:
+    """Return the post a form's signed time was issued for, whatever its age; None if not ours."""
     try:
-        post_id = int(signing.loads(token, salt=FORM_ISSUED_SALT)["post"])
+        return str(int(signing.loads(token, salt=FORM_ISSUED_SALT)["post"]))
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return token  # not ours to renew; the form check will refuse it as before
-    return form_issued_token(post_id)
+        return None
 
 
 def form_age(token: str, *, post_id: int, max_age: float) -> float:
