@@ -21,6 +21,66 @@ from core.urls import reverse_slugs
 WORDS_READ_PER_MINUTE = 230
 
 
+class MediaItemQuerySet(models.QuerySet):
+    def search(self, terms: str):
+        """Return items whose file name, alt text or caption contains `terms`."""
+        return self.filter(
+            Q(file__icontains=terms) | Q(alt_text__icontains=terms) | Q(caption__icontains=terms)
+        )
+
+
+class MediaItem(models.Model):
+    """An image of the media library: the original (metadata stripped) and its renditions.
+
+    `renditions` lists what `blog.media.media_item_render` made, smallest first:
+    `[{"width": 480, "webp": "library/2026/12/photo-480.webp", "fallback": "library/…-480.jpg"}]`;
+    empty until the worker has made them, when pages show the original.
+    """
+
+    file = models.ImageField(
+        _("file"), upload_to="library/%Y/%m/", width_field="width", height_field="height"
+    )
+    alt_text = models.CharField(
+        _("alternative text"),
+        max_length=250,
+        blank=True,
+        help_text=_("What the image shows, read aloud to readers who cannot see it."),
+    )
+    caption = models.CharField(_("caption"), max_length=300, blank=True)
+    width = models.PositiveIntegerField(_("width"), default=0, editable=False)
+    height = models.PositiveIntegerField(_("height"), default=0, editable=False)
+    renditions = models.JSONField(default=list, blank=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="media_items",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True, db_index=True)
+
+    objects = MediaItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("media item")
+        verbose_name_plural = _("media library")
+
+    def __str__(self):
+        return self.alt_text or self.file.name.rsplit("/", 1)[-1]
+
+    def save(self, *args, **kwargs):
+        if self.file and not (self.width and self.height):
+            self.width, self.height = self.file.width, self.file.height
+        super().save(*args, **kwargs)
+
+    @property
+    def url(self) -> str:
+        return self.file.url
+
+
 class TagQuerySet(models.QuerySet):
     def in_use(self):
         """Return the tags of published posts, each with its `post_count`."""
@@ -84,7 +144,7 @@ class PostQuerySet(models.QuerySet):
 
     def for_detail(self):
         """Return published posts with what a post page shows."""
-        return self.published().select_related("author").with_tags()
+        return self.published().select_related("author", "cover").with_tags()
 
     def for_listing(self):
         """Return published posts ready for a list page: tags and counts in fixed queries."""
@@ -138,8 +198,15 @@ class Post(models.Model):
     # What lists, feeds and emails show: the editor's excerpt, or else the start of the body,
     # derived again at every save so that it follows edits of the body.
     summary = models.TextField(editable=False, default="")
-    cover = models.ImageField(_("cover image"), upload_to="covers/%Y/", blank=True)
-    cover_alt = models.CharField(_("cover description (alt text)"), max_length=200, blank=True)
+    cover = models.ForeignKey(
+        MediaItem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="covered_posts",
+        verbose_name=_("cover image"),
+        help_text=_("Picked from the media library; its alternative text describes it."),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
@@ -167,6 +234,8 @@ class Post(models.Model):
         help_text=_("Sends this post to the mailing list once, when it goes live."),
     )
     word_count = models.PositiveIntegerField(default=0, editable=False)
+    # The library's images shown in the body, kept by save(): the library asks before deleting one.
+    media = models.ManyToManyField(MediaItem, blank=True, editable=False, related_name="posts")
     # Approved comments, kept by the comments app (as WordPress keeps wp_posts.comment_count):
     # list pages read a column instead of counting each post's comments (docs/BENCHMARKS.md).
     comment_count = models.PositiveIntegerField(_("comments"), default=0, editable=False)
@@ -198,11 +267,10 @@ class Post(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        self.body_html = render_post_markdown(self.body)
-        text = plain_text(self.body_html)
-        self.word_count = len(text.split())
+        media_items = render_body(self)
         self.summary = self.excerpt.strip() or summary_of(self.body_html)
         super().save(*args, **kwargs)
+        self.media.set(media_items)
 
     def get_absolute_url(self):
         return reverse_slugs("blog:post", slug=self.slug)
@@ -234,3 +302,97 @@ class Post(models.Model):
     @property
     def meta_description(self) -> str:
         return self.seo_description or Truncator(self.summary).chars(160)
+
+
+def render_body(writing) -> list[MediaItem]:
+    """Fill `body_html` and `word_count` of a post or page; return the library items it shows."""
+    from blog.media import MediaImages
+
+    images = MediaImages()
+    writing.body_html = render_post_markdown(writing.body, extensions=[images])
+    writing.word_count = len(plain_text(writing.body_html).split())
+    return images.items
+
+
+class PageQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Page.Status.PUBLISHED)
+
+    def in_navigation(self):
+        """Return the published pages shown in the site's navigation, in their order."""
+        return (
+            self.published()
+            .filter(in_navigation=True)
+            .only("title", "slug", "language", "navigation_order")
+        )
+
+
+class Page(models.Model):
+    """A page outside the flow of posts (About, Contact, Legal): never on the home page, in feeds
+    or in the newsletter. Its address is `/<slug>/`, a slug no post may take."""
+
+    Status = Post.Status
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="pages",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(_("body"), help_text=_("Written in Markdown."))
+    body_html = models.TextField(editable=False, default="")
+    word_count = models.PositiveIntegerField(default=0, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    language = models.CharField(
+        _("language"), max_length=2, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    in_navigation = models.BooleanField(
+        _("in the navigation"), default=True, help_text=_("Linked from every page's header.")
+    )
+    navigation_order = models.PositiveSmallIntegerField(
+        _("order in the navigation"), default=0, help_text=_("Smaller numbers come first.")
+    )
+    seo_title = models.CharField(_("SEO title"), max_length=70, blank=True)
+    seo_description = models.CharField(_("SEO description"), max_length=160, blank=True)
+    media = models.ManyToManyField(MediaItem, blank=True, editable=False, related_name="pages")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = PageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["navigation_order", "title"]
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        media_items = render_body(self)
+        super().save(*args, **kwargs)
+        self.media.set(media_items)
+
+    def get_absolute_url(self):
+        return reverse_slugs("blog:page", slug=self.slug)
+
+    def get_canonical_url(self) -> str:
+        return settings.SITE_URL + reverse_slugs(
+            "blog:page", slug=self.slug, language=self.language
+        )
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def meta_title(self) -> str:
+        return self.seo_title or self.title
+
+    @property
+    def meta_description(self) -> str:
+        return self.seo_description or Truncator(summary_of(self.body_html)).chars(160)

@@ -76,7 +76,7 @@ def post_detail(request, slug):
 @permission_required("blog.view_post", raise_exception=True)
 def preview(request, pk):
     """Show any post, draft or scheduled, as readers will see it."""
-    post = get_object_or_404(Post.objects.select_related("author").with_tags(), pk=pk)
+    post = get_object_or_404(Post.objects.select_related("author", "cover").with_tags(), pk=pk)
     return render_post(request, post, is_preview=True)
 
 

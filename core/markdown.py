@@ -31,10 +31,16 @@ URL_SCHEMES = {"http", "https", "mailto"}
 USER_LINK_REL = "nofollow ugc noopener"
 
 
-def render_post_markdown(text: str) -> str:
-    """Return an editor's Markdown as sanitized HTML; their own links stay plain."""
+def render_post_markdown(text: str, *, extensions=()) -> str:
+    """Return an editor's Markdown as sanitized HTML; their own links stay plain.
+
+    `extensions` are further Markdown extensions, run before the sanitizer like the rest (the
+    blog's media library fills in its images' sizes and renditions).
+    """
     html = markdown.markdown(
-        text, extensions=["extra", "sane_lists", "smarty", "toc"], output_format="html"
+        text,
+        extensions=["extra", "sane_lists", "smarty", "toc", *extensions],
+        output_format="html",
     )
     return nh3.clean(
         html,

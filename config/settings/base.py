@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "anymail",
+    "reversion",
     "blog",
     "comments",
     "newsletter",
@@ -258,6 +259,7 @@ COMMENTS_FORM_MAX_AGE = read("COMMENTS_FORM_MAX_AGE")
 COMMENTS_MAX_LENGTH = read("COMMENTS_MAX_LENGTH")
 COMMENTS_MAX_LINKS = read("COMMENTS_MAX_LINKS")
 COMMENTS_MODERATION_EMAIL_INTERVAL = read("COMMENTS_MODERATION_EMAIL_INTERVAL")
+COMMENT_EDIT_MINUTES = read("COMMENT_EDIT_MINUTES")
 COMMENTS_PENDING_COOKIE = "chezsoi_pending"
 CELERY_BEAT_SCHEDULE["comments-sweep-unchecked"] = {
     "task": "comments.tasks.sweep_unchecked_comments",

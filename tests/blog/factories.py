@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from blog.models import Post, Tag
+from blog.models import MediaItem, Page, Post, Tag
 
 DEFAULT_PASSWORD = "motdepasse-de-test"
 
@@ -91,3 +91,27 @@ class PostFactory(factory.django.DjangoModelFactory):
     def tags(post, create, extracted, **kwargs):
         if create and extracted:
             post.tags.set(extracted)
+
+
+class MediaItemFactory(factory.django.DjangoModelFactory):
+    """An image of the media library: a real 1200×800 JPEG, unless `file` names one with its size."""
+
+    class Meta:
+        model = MediaItem
+
+    file = factory.django.ImageField(width=1200, height=800, format="JPEG", color="olive")
+    alt_text = factory.Sequence(lambda n: f"Une photo numéro {n}")
+    uploaded_by = factory.SubFactory(EditorFactory)
+
+
+class PageFactory(factory.django.DjangoModelFactory):
+    """A published page in the navigation."""
+
+    class Meta:
+        model = Page
+
+    title = factory.Sequence(lambda n: f"Page numéro {n}")
+    slug = factory.Sequence(lambda n: f"page-{n}")
+    author = factory.SubFactory(EditorFactory)
+    body = factory.LazyAttribute(lambda page: f"Le texte de « {page.title} ».")
+    status = Page.Status.PUBLISHED

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.blog.factories import EditorFactory, PostFactory, TagFactory
+from tests.blog.factories import EditorFactory, MediaItemFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +28,9 @@ def test_post_page_has_canonical_link_opengraph_and_twitter_card(client):
         slug="le-levain",
         seo_title="Faire son levain",
         seo_description="Toute la méthode, pas à pas.",
-        cover="covers/levain.jpg",
-        cover_alt="Un bocal de levain",
+        cover=MediaItemFactory(
+            file="covers/levain.jpg", width=1200, height=800, alt_text="Un bocal de levain"
+        ),
         tags=[TagFactory(name="Cuisine")],
     )
 

@@ -5,7 +5,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from blog.views import POSTS_PER_PAGE
-from tests.blog.factories import EditorFactory, PostFactory, TagFactory, UserFactory
+from tests.blog.factories import (
+    EditorFactory,
+    MediaItemFactory,
+    PostFactory,
+    TagFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,8 +88,12 @@ def test_post_page_shows_title_cover_body_tags_author_reading_time_and_neighbour
         slug="le-balcon",
         author=author,
         body="Des **tomates** partout.\n\n" + "mot " * 500,
-        cover="covers/balcon.jpg",
-        cover_alt="Des tomates cerises sur un balcon",
+        cover=MediaItemFactory(
+            file="covers/balcon.jpg",
+            width=1200,
+            height=800,
+            alt_text="Des tomates cerises sur un balcon",
+        ),
         published_at=timezone.now() - timedelta(days=2),
         tags=[tag],
     )
@@ -94,7 +104,7 @@ def test_post_page_shows_title_cover_body_tags_author_reading_time_and_neighbour
     assert '<h1 id="post-title" class="post-title" lang="fr">Le balcon</h1>' in page
     assert "<strong>tomates</strong>" in page
     assert (
-        '<img class="img-fluid" src="/media/covers/balcon.jpg" alt="Des tomates cerises sur un balcon">'
+        '<img class="img-fluid" src="/media/covers/balcon.jpg" alt="Des tomates cerises sur un balcon" width="1200" height="800">'
         in page
     )
     assert "par Camille Martin" in page

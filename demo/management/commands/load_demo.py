@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from blog.models import Post, Tag
+from blog.models import MediaItem, Post, Tag
 from blog.services import EDITORS_GROUP, editors_group_sync, site_sync
 from comments.models import Comment
 from comments.services import post_comment_counts_refresh
@@ -91,8 +91,10 @@ class Command(BaseCommand):
             published_at=timezone.now() - timedelta(days=entry["days_ago"]),
         )
         if color := entry.get("cover"):
-            post.cover.save(f"{entry['slug']}.png", ContentFile(cover_image(color)), save=False)
-            post.cover_alt = "Illustration : des collines sous un grand soleil"
+            post.cover = MediaItem(
+                alt_text="Illustration : des collines sous un grand soleil", uploaded_by=author
+            )
+            post.cover.file.save(f"{entry['slug']}.png", ContentFile(cover_image(color)))
         post.save()
         post.tags.set([tags[slug] for slug in entry["tags"]])
 

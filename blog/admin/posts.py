@@ -1,23 +1,19 @@
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from blog.models import Post, Tag
+from blog.admin.editor import MarkdownEditorAdminMixin
+from blog.admin.revisions import RevisionAdmin
+from blog.models import Post
 from blog.services import post_publish, post_unpublish, posts_go_live_soon
-
-# The admin is where editors publish: name it after the site rather than after Django.
-admin.site.site_header = settings.SITE_NAME
-admin.site.site_title = settings.SITE_NAME
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(MarkdownEditorAdminMixin, RevisionAdmin):
     list_display = [
         "title",
         "publication_state",
@@ -31,7 +27,7 @@ class PostAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "excerpt", "body"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["tags"]
+    autocomplete_fields = ["tags", "cover"]
     save_on_top = True
     # Apps that hang off the blog add their own bulk actions to this list (the newsletter does).
     actions = ["publish", "unpublish"]
@@ -50,7 +46,7 @@ class PostAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Summary and cover"), {"fields": ["excerpt", "cover", "cover_alt"]}),
+        (_("Summary and cover"), {"fields": ["excerpt", "cover"]}),
         (
             _("Search engines and sharing"),
             {
@@ -133,18 +129,3 @@ class PostAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
-
-
-@admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "post_count"]
-    ordering = ["name"]
-    search_fields = ["name", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(post_count=Count("posts"))
-
-    @admin.display(description=_("posts"), ordering="post_count")
-    def post_count(self, tag):
-        return tag.post_count
