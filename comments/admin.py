@@ -54,7 +54,15 @@ class ModerationDecisionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ModerationDecision
     extra = 0
     can_delete = False
-    fields = ["created_at", "moderator", "action", "previous_status", "new_status", "feedback"]
+    fields = [
+        "created_at",
+        "moderator",
+        "action",
+        "previous_status",
+        "new_status",
+        "feedback",
+        "previous_body",
+    ]
     readonly_fields = fields
     verbose_name_plural = _("history")
 

@@ -52,6 +52,32 @@ def _attrs(widget) -> str:
     )
 
 
+def clean_comment_body(text: str) -> str:
+    """Return a comment's text tidied, or raise ValidationError saying what the site refuses."""
+    body = CONTROL_CHARACTERS.sub("", text.replace("\r\n", "\n")).strip()
+    if not body:
+        raise forms.ValidationError(_("Please write a comment."), code="required")
+    limit = settings.COMMENTS_MAX_LENGTH
+    if len(body) > limit:
+        raise forms.ValidationError(
+            _("Your comment is too long: %(length)s characters, the limit is %(limit)s."),
+            code="max_length",
+            params={"length": len(body), "limit": limit},
+        )
+    links = len(LINK.findall(body))
+    if links > settings.COMMENTS_MAX_LINKS:
+        raise forms.ValidationError(
+            ngettext(
+                "Too many links: a comment may hold %(limit)s link at most.",
+                "Too many links: a comment may hold %(limit)s links at most.",
+                settings.COMMENTS_MAX_LINKS,
+            ),
+            code="links",
+            params={"limit": settings.COMMENTS_MAX_LINKS},
+        )
+    return body
+
+
 class WebAddressField(forms.URLField):
     """A URL field that accepts only http and https, with one error message when refused."""
 
@@ -121,29 +147,7 @@ class CommentForm(forms.Form):
         return name
 
     def clean_body(self):
-        body = self.cleaned_data["body"].replace("\r\n", "\n")
-        body = CONTROL_CHARACTERS.sub("", body).strip()
-        if not body:
-            raise forms.ValidationError(_("Please write a comment."), code="required")
-        limit = settings.COMMENTS_MAX_LENGTH
-        if len(body) > limit:
-            raise forms.ValidationError(
-                _("Your comment is too long: %(length)s characters, the limit is %(limit)s."),
-                code="max_length",
-                params={"length": len(body), "limit": limit},
-            )
-        links = len(LINK.findall(body))
-        if links > settings.COMMENTS_MAX_LINKS:
-            raise forms.ValidationError(
-                ngettext(
-                    "Too many links: a comment may hold %(limit)s link at most.",
-                    "Too many links: a comment may hold %(limit)s links at most.",
-                    settings.COMMENTS_MAX_LINKS,
-                ),
-                code="links",
-                params={"limit": settings.COMMENTS_MAX_LINKS},
-            )
-        return body
+        return clean_comment_body(self.cleaned_data["body"])
 
     def clean_parent(self):
         parent_id = self.cleaned_data.get("parent")
@@ -203,3 +207,16 @@ class CommentForm(forms.Form):
         """Start the form's clock again, so that a reader sending it back is not refused twice."""
         self.data = self.data.copy()
         self.data["issued"] = tokens.form_issued_token(self.post.pk)
+
+
+class CommentEditForm(forms.Form):
+    """The new text of a comment, from its author; held to the same rules as a new comment."""
+
+    default_renderer = CommentForm.default_renderer
+
+    body = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 6, "class": "form-control"})
+    )
+
+    def clean_body(self):
+        return clean_comment_body(self.cleaned_data["body"])

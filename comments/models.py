@@ -213,7 +213,8 @@ class ShownComment:
 
 
 class ModerationDecision(models.Model):
-    """One change of a comment's status: by an editor, or by Akismet and the policy (no editor)."""
+    """One change of a comment's status: by an editor, by Akismet and the policy (no editor), or
+    by the comment's author, who edited or deleted it."""
 
     class Action(models.TextChoices):
         APPROVE = "approve", _("Approved")
@@ -221,6 +222,8 @@ class ModerationDecision(models.Model):
         HAM = "ham", _("Marked as not spam")
         REMOVE = "remove", _("Removed")
         HOLD = "hold", _("Held for moderation")
+        EDIT = "edit", _("Edited by its author")
+        DELETE = "delete", _("Deleted by its author")
 
     class Feedback(models.TextChoices):
         NONE = "", _("None")
@@ -250,6 +253,8 @@ class ModerationDecision(models.Model):
         _("report to Akismet"), max_length=10, choices=Feedback.choices, blank=True, default=""
     )
     feedback_error = models.CharField(max_length=300, blank=True)
+    # The words an edit by the author replaced: the history keeps every version.
+    previous_body = models.TextField(_("text before the edit"), blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -1,4 +1,5 @@
-"""The site's comment policy: when comments are open, where a reply goes, what Akismet's ham earns."""
+"""The site's comment policy: when comments are open, where a reply goes, what Akismet's ham
+earns, how long authors may change their words."""
 
 from datetime import timedelta
 
@@ -65,3 +66,16 @@ def publishes_ham(comment: Comment) -> bool:
     return (
         Comment.objects.from_trusted_address(comment.author_email).exclude(pk=comment.pk).exists()
     )
+
+
+def author_may_change(comment) -> bool:
+    """Return whether a comment's author may still edit or delete it: within the time allowed
+    after posting, and neither filed as spam nor removed."""
+    if comment.status not in (Comment.Status.PENDING, Comment.Status.APPROVED):
+        return False
+    return timezone.now() < author_changes_until(comment.created_at)
+
+
+def author_changes_until(created_at):
+    """Return until when the author of a comment posted at `created_at` may change it."""
+    return created_at + timedelta(minutes=settings.COMMENT_EDIT_MINUTES)

@@ -70,6 +70,76 @@ def comment_submit(
     return comment
 
 
+class ChangeRefused(Exception):
+    """The author's time to edit or delete the comment has passed, or an editor has filed it."""
+
+
+def comment_edit(*, comment: Comment, body: str) -> bool:
+    """Replace a comment's words at its author's request; return whether they changed.
+
+    The old words stay in the history. The new ones are checked by Akismet and filed by the
+    policy as a newly posted comment would be. Raise ChangeRefused if the author may no longer.
+    """
+    with transaction.atomic():
+        current = Comment.objects.select_for_update().get(pk=comment.pk)
+        if not moderation.author_may_change(current):
+            raise ChangeRefused
+        if current.body == body:
+            return False
+        ModerationDecision.objects.create(
+            comment=current,
+            action=Action.EDIT,
+            previous_status=current.status,
+            new_status=Status.PENDING,
+            previous_body=current.body,
+        )
+        was_shown = current.status == Status.APPROVED
+        current.body, current.status, current.verdict = body, Status.PENDING, Verdict.UNCHECKED
+        current.check_attempts, current.check_due_at = 0, timezone.now()
+        current.checked_at, current.check_error, current.moderators_notified_at = None, "", None
+        current.save(
+            update_fields=[
+                "body",
+                "status",
+                "verdict",
+                "check_attempts",
+                "check_due_at",
+                "checked_at",
+                "check_error",
+                "moderators_notified_at",
+            ]
+        )
+        if was_shown:
+            _shown_comments_changed(post_id=current.post_id)
+        tasks.check_comment.delay_on_commit(current.pk)
+    comment.body, comment.body_html = current.body, current.body_html
+    comment.status, comment.verdict = current.status, current.verdict
+    return True
+
+
+def comment_delete_by_author(*, comment: Comment) -> None:
+    """Take a comment off the page at its author's request; it is kept, with its history.
+
+    Raise ChangeRefused if the author may no longer.
+    """
+    with transaction.atomic():
+        current = Comment.objects.select_for_update().get(pk=comment.pk)
+        if not moderation.author_may_change(current):
+            raise ChangeRefused
+        ModerationDecision.objects.create(
+            comment=current,
+            action=Action.DELETE,
+            previous_status=current.status,
+            new_status=Status.REMOVED,
+        )
+        was_shown = current.status == Status.APPROVED
+        current.status = Status.REMOVED
+        current.save(update_fields=["status"])
+        if was_shown:
+            _shown_comments_changed(post_id=current.post_id)
+    comment.status = Status.REMOVED
+
+
 def comment_check(*, comment_id: int) -> str | None:
     """File a pending comment by Akismet's verdict and the moderation policy; return the verdict.
 
@@ -79,6 +149,7 @@ def comment_check(*, comment_id: int) -> str | None:
     if comment is None or comment.status != Status.PENDING or comment.verdict != Verdict.UNCHECKED:
         return None
     Comment.objects.filter(pk=comment_id).update(check_attempts=F("check_attempts") + 1)
+    checked_body = comment.body
     verdict = spam.check(comment) if spam.is_enabled() else Verdict.SKIPPED
     if verdict in (Verdict.SPAM, Verdict.DISCARD):
         new_status, action = Status.SPAM, Action.SPAM
@@ -87,10 +158,16 @@ def comment_check(*, comment_id: int) -> str | None:
     else:
         new_status, action = Status.PENDING, Action.HOLD
     with transaction.atomic():
-        # Guarded: an editor may have decided while Akismet was thinking. Saved, not updated, so
-        # that whoever listens for visible comments (the page cache) hears of it.
+        # Guarded: an editor may have decided while Akismet was thinking, or the author edited
+        # the words it judged (the edit's own check files it). Saved, not updated, so that
+        # whoever listens for visible comments (the page cache) hears of it.
         comment = Comment.objects.select_for_update().filter(pk=comment_id).first()
-        if comment is None or comment.status != Status.PENDING or comment.verdict:
+        if (
+            comment is None
+            or comment.status != Status.PENDING
+            or comment.verdict
+            or comment.body != checked_body
+        ):
             return None
         comment.verdict, comment.status = verdict, new_status
         comment.checked_at, comment.check_error = timezone.now(), ""

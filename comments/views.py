@@ -5,13 +5,15 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from blog import views as blog_views
 from blog.models import Post
 from comments import moderation, ratelimit, section, services, tokens
-from comments.forms import CommentForm
+from comments.forms import CommentEditForm, CommentForm
+from comments.models import Comment
 
 
 @require_POST
@@ -56,7 +58,61 @@ def post_comment(request, post_id):
     messages.success(request, _("Thank you! Your comment is awaiting moderation."))
     response = HttpResponseRedirect(comment.get_absolute_url())
     section.remember_pending(request, response, comment.pk)
+    section.remember_editable(request, response, comment.pk)
     return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def edit_comment(request, comment_id):
+    """Show its author the words of a comment (GET); save the new ones, moderated again (POST)."""
+    comment = Comment.objects.select_related("post").filter(pk=comment_id).first()
+    if comment is None or not section.may_change(request, comment):
+        return _change_refused(request, comment)
+    form = CommentEditForm(
+        request.POST if request.method == "POST" else None, initial={"body": comment.body}
+    )
+    if form.is_valid():
+        try:
+            changed = services.comment_edit(comment=comment, body=form.cleaned_data["body"])
+        except services.ChangeRefused:
+            return _change_refused(request, comment)
+        if changed:
+            messages.success(request, _("Your comment is saved. It awaits moderation again."))
+        else:
+            messages.info(request, _("Your comment was not changed."))
+        response = HttpResponseRedirect(comment.get_absolute_url())
+        section.remember_pending(request, response, comment.pk)
+        return response
+    context = {
+        "comment": comment,
+        "post": comment.post,
+        "form": form,
+        "until": moderation.author_changes_until(comment.created_at),
+    }
+    return render(request, "comments/edit.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def delete_comment(request, comment_id):
+    """Take a comment off the page at the request of the browser that posted it."""
+    comment = Comment.objects.select_related("post").filter(pk=comment_id).first()
+    if comment is None or not section.may_change(request, comment):
+        return _change_refused(request, comment)
+    try:
+        services.comment_delete_by_author(comment=comment)
+    except services.ChangeRefused:
+        return _change_refused(request, comment)
+    messages.success(request, _("Your comment is deleted."))
+    return HttpResponseRedirect(comment.post.get_absolute_url() + "#comments")
+
+
+def _change_refused(request, comment):
+    # One answer whatever the reason (too late, another browser's comment, a forged cookie, no
+    # such comment), so that it tells nothing about other readers' comments.
+    post = comment.post if comment is not None and comment.post.is_live else None
+    context = {"post": post, "minutes": settings.COMMENT_EDIT_MINUTES}
+    return render(request, "comments/change_refused.html", context, status=403)
 
 
 # Exempt from CSRF: the signed token in the address is what authorises the change, and mail

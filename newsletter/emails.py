@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core.plaintext import html_to_text
 from newsletter import tokens
 from newsletter.models import Issue, Subscriber
 
@@ -36,7 +37,6 @@ BODY_STYLES = {
 }
 OPENING_TAG = re.compile(rf"<({'|'.join(BODY_STYLES)})(?=[\s>/])")
 RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")/(?!/)')
-RELATIVE_MARKDOWN_LINK = re.compile(r"\]\(/(?!/)")
 # Stand-ins of the per-recipient headers in a language's prepared copy (see PreparedCopy).
 TO_PLACEHOLDER = "newsletter-recipient@placeholder.invalid"
 MESSAGE_ID_PLACEHOLDER = "<newsletter-message-id@placeholder.invalid>"
@@ -123,7 +123,7 @@ class IssueRenderer:
             context = {
                 "issue": issue,
                 "body_html": styled_body(issue.body_html),
-                "body_text": RELATIVE_MARKDOWN_LINK.sub(f"]({settings.SITE_URL}/", issue.body),
+                "body_text": html_to_text(issue.body_html, base_url=settings.SITE_URL),
                 "post_url": issue.post.get_canonical_url() if issue.post_id else "",
                 "archive_url": settings.SITE_URL + issue.get_absolute_url() if issue.pk else "",
                 "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,

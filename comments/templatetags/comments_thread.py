@@ -3,6 +3,7 @@ from functools import lru_cache
 from html import escape
 
 from django import template
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.dateformat import format as format_date
 from django.utils.safestring import mark_safe
@@ -37,6 +38,9 @@ def comment_thread(context, comments: list[ShownComment], post):
             )
         ),
         author=escape(gettext("Author")),
+        editable=context.get("editable_comment_ids") or (),
+        edit=escape(gettext("Edit")),
+        edit_what=escape(gettext("your comment")),
     )
     parts = []
     for comment in comments:
@@ -86,13 +90,20 @@ def _comment(comment: ShownComment, page: _Page) -> str:
             f'<p class="comment-reply"><a href="{page.post_url}?replytocom={pk}#respond" '
             f'rel="nofollow">{page.reply}<span class="visually-hidden"> {reply_to}</span></a></p>'
         )
+    edit = ""
+    if pk in page.editable:
+        edit = (
+            f'<p class="comment-edit"><a href="{escape(reverse("comments:edit", args=[pk]))}" '
+            f'rel="nofollow">{page.edit}<span class="visually-hidden"> {page.edit_what}</span>'
+            "</a></p>"
+        )
     return (
         f'<li class="{classes}" id="comment-{pk}"><article aria-labelledby="comment-{pk}-author">'
         f'<header class="comment-meta">{avatar} '
         f'<span class="comment-author" id="comment-{pk}-author">{name}</span>{badge} '
         f'<a class="comment-permalink" href="#comment-{pk}"><time datetime="{created_iso}">'
         f"{created_text}</time></a></header>{awaiting}"
-        f'<div class="comment-body">{comment.body_html}</div>{reply}</article>'
+        f'<div class="comment-body">{comment.body_html}</div>{reply}{edit}</article>'
     )
 
 

@@ -1,5 +1,6 @@
 import pytest
 
+from comments import services
 from comments.models import Comment, ModerationDecision
 from tests.blog.factories import EditorFactory, SuperuserFactory
 from tests.comments.factories import CommentFactory
@@ -198,3 +199,17 @@ def test_editors_cannot_add_or_delete_comments_but_the_owner_can_delete(client, 
 
     client.force_login(SuperuserFactory())
     assert client.get(f"{CHANGELIST}{comment.pk}/delete/").status_code == 200
+
+
+def test_the_comment_page_shows_both_versions_of_a_comment_its_author_edited(
+    client, editor, enqueued
+):
+    comment = CommentFactory(body="Première version, avec une fote.")
+    services.comment_edit(comment=comment, body="Seconde version, sans faute.")
+    services.comment_delete_by_author(comment=comment)
+
+    page = client.get(f"{CHANGELIST}{comment.pk}/change/").content.decode()
+
+    assert "Seconde version, sans faute." in page
+    assert "Première version, avec une fote." in page
+    assert "Modifié par son auteur" in page and "Supprimé par son auteur" in page

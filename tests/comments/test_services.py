@@ -5,11 +5,14 @@ from datetime import UTC, timedelta
 import akismet
 import httpx
 import pytest
+import time_machine
 from django.core import mail
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
-from comments import services
+from blog import pagecache
+from blog.models import Post
+from comments import services, spam
 from comments.models import Comment, ModerationDecision, ModerationEmail
 from comments.spam import SpamFilterUnavailable
 from core.mail import TransientError
@@ -735,3 +738,160 @@ def test_a_reply_published_by_the_policy_notifies_the_thread(
         services.comment_check(comment_id=reply.pk)
 
     assert ("notify_reply", (reply.pk,)) in enqueued
+
+
+# Authors fixing their own comments ---------------------------------------------------------------
+
+
+def test_an_authors_edit_keeps_the_old_words_in_the_history_and_has_the_new_ones_checked(
+    enqueued, django_capture_on_commit_callbacks
+):
+    comment = CommentFactory(body="Le levain doit reposer une nuiit.")
+    assert Post.objects.get(pk=comment.post_id).comment_count == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = services.comment_edit(comment=comment, body="Le levain doit reposer une *nuit*.")
+
+    assert changed
+    stored = Comment.objects.get(pk=comment.pk)
+    assert stored.body == "Le levain doit reposer une *nuit*."
+    assert "<em>nuit</em>" in stored.body_html
+    assert (stored.status, stored.verdict) == (Comment.Status.PENDING, Comment.Verdict.UNCHECKED)
+    [edit] = stored.decisions.filter(action=ModerationDecision.Action.EDIT)
+    assert edit.previous_body == "Le levain doit reposer une nuiit."
+    assert (edit.previous_status, edit.new_status) == ("approved", "pending")
+    assert edit.moderator is None
+    assert enqueued == [("check_comment", (comment.pk,))]
+    # No longer shown to readers until it is filed again.
+    assert Post.objects.get(pk=comment.post_id).comment_count == 0
+
+
+@pytest.mark.parametrize(
+    ("policy", "trusted", "filed_as"),
+    [
+        ("trust_returning", True, Comment.Status.APPROVED),
+        ("trust_returning", False, Comment.Status.PENDING),
+        ("hold_all", True, Comment.Status.PENDING),
+    ],
+)
+def test_an_edited_comment_is_filed_by_the_policy_like_a_new_one(
+    akismet_requests, enqueued, settings, policy, trusted, filed_as
+):
+    settings.COMMENTS_MODERATION = policy
+    comment = CommentFactory(author_email="camille@example.org", body="Premier jet.")
+    if trusted:
+        CommentFactory(author_email="camille@example.org")
+    services.comment_edit(comment=comment, body="Second jet, relu.")
+
+    assert services.comment_check(comment_id=comment.pk) == Comment.Verdict.HAM
+
+    checks = [fields for path, fields in akismet_requests if path == "/1.1/comment-check"]
+    assert [fields["comment_content"] for fields in checks] == ["Second jet, relu."]
+    assert Comment.objects.get(pk=comment.pk).status == filed_as
+    actions = list(comment.decisions.values_list("action", flat=True))
+    assert actions[0] == ModerationDecision.Action.EDIT
+    assert len(actions) == 2
+
+
+@pytest.mark.akismet_client(comment_check_response=SPAM)
+def test_an_edit_turning_a_comment_into_spam_is_filed_as_spam(akismet_on, enqueued):
+    comment = CommentFactory()
+    services.comment_edit(comment=comment, body="Achetez des montres pas chères ici.")
+
+    services.comment_check(comment_id=comment.pk)
+
+    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.SPAM
+
+
+def test_a_check_of_the_words_before_an_edit_does_not_file_the_edited_comment(
+    enqueued, monkeypatch, settings
+):
+    settings.AKISMET_API_KEY = "test-key"
+    comment = submit(body="Des mots bien sages.")
+
+    def check_while_the_author_edits(checked):
+        services.comment_edit(comment=checked, body="Autre chose, de tout autre nature.")
+        return Comment.Verdict.HAM
+
+    monkeypatch.setattr(spam, "check", check_while_the_author_edits)
+
+    assert services.comment_check(comment_id=comment.pk) is None
+    stored = Comment.objects.get(pk=comment.pk)
+    assert (stored.status, stored.verdict) == (Comment.Status.PENDING, Comment.Verdict.UNCHECKED)
+
+
+def test_an_edit_that_changes_nothing_is_not_recorded(enqueued):
+    comment = CommentFactory(body="Tel quel.")
+
+    assert not services.comment_edit(comment=comment, body="Tel quel.")
+
+    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.APPROVED
+    assert not comment.decisions.exists() and enqueued == []
+
+
+def test_edits_and_deletions_are_refused_once_the_time_allowed_has_passed(enqueued, settings):
+    settings.COMMENT_EDIT_MINUTES = 15
+    comment = CommentFactory(body="Trop tard.")
+
+    with time_machine.travel(comment.created_at + timedelta(minutes=15, seconds=1)):
+        with pytest.raises(services.ChangeRefused):
+            services.comment_edit(comment=comment, body="Corrigé.")
+        with pytest.raises(services.ChangeRefused):
+            services.comment_delete_by_author(comment=comment)
+
+    stored = Comment.objects.get(pk=comment.pk)
+    assert (stored.body, stored.status) == ("Trop tard.", Comment.Status.APPROVED)
+    assert not stored.decisions.exists()
+
+
+def test_within_the_time_allowed_the_author_may_still_edit(enqueued, settings):
+    settings.COMMENT_EDIT_MINUTES = 15
+    comment = CommentFactory(body="Juste à temps.")
+
+    with time_machine.travel(comment.created_at + timedelta(minutes=14, seconds=59)):
+        assert services.comment_edit(comment=comment, body="Juste à temps, relu.")
+
+
+@pytest.mark.parametrize("status", [Comment.Status.SPAM, Comment.Status.REMOVED])
+def test_a_comment_filed_as_spam_or_removed_cannot_be_changed_by_its_author(enqueued, status):
+    comment = CommentFactory(status=status)
+
+    with pytest.raises(services.ChangeRefused):
+        services.comment_edit(comment=comment, body="Je réessaie.")
+    with pytest.raises(services.ChangeRefused):
+        services.comment_delete_by_author(comment=comment)
+
+    assert Comment.objects.get(pk=comment.pk).status == status
+
+
+def test_deleting_by_the_author_takes_the_comment_off_the_page_and_records_it(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    comment = CommentFactory()
+    kept = CommentFactory(post=comment.post)
+    renewed = []
+    monkeypatch.setattr(pagecache, "content_changed", lambda: renewed.append(True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_delete_by_author(comment=comment)
+
+    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.REMOVED
+    [decision] = comment.decisions.all()
+    assert decision.action == ModerationDecision.Action.DELETE
+    assert (decision.previous_status, decision.new_status) == ("approved", "removed")
+    assert Post.objects.get(pk=comment.post_id).comment_count == 1
+    assert renewed == [True]
+    assert Comment.objects.get(pk=kept.pk).status == Comment.Status.APPROVED
+
+
+def test_editing_a_published_comment_renews_the_cached_pages(monkeypatch, enqueued):
+    published = CommentFactory()
+    pending = CommentFactory(pending=True)
+    renewed = []
+    monkeypatch.setattr(pagecache, "content_changed", lambda: renewed.append(True))
+
+    services.comment_edit(comment=published, body="Une autre version.")
+    assert renewed == [True]
+    # A pending comment shows on no shared page.
+    services.comment_edit(comment=pending, body="Une autre version encore.")
+    assert renewed == [True]

@@ -61,11 +61,14 @@ def test_the_python_thread_writes_what_the_template_writes(
     thread, language, gravatar, replies_offered
 ):
     post, comments = thread
+    # The reader's own comments, which they may still edit: one published, one pending.
+    editable = frozenset({comments[0].pk, next(c.pk for c in comments if c.status == "pending")})
     context = {
         "comments": comments,
         "post": post,
         "comments_gravatar": gravatar,
         "comment_form": CommentForm(post=post) if replies_offered else None,
+        "editable_comment_ids": editable,
     }
     with translation.override(language):
         from_python = PYTHON_THREAD.render(Context(context))
@@ -76,6 +79,9 @@ def test_the_python_thread_writes_what_the_template_writes(
     assert 'datetime="2026-10-25T02:30:00+02:00"' in from_python
     assert 'datetime="2026-10-25T02:30:00+01:00"' in from_python
     assert "<script>" not in from_python
+    assert from_python.count('class="comment-edit"') == 2
+    for pk in editable:
+        assert f'href="/{"en/" if language == "en" else ""}comments/{pk}/edit/"' in from_python
 
 
 def test_the_comparison_notices_a_difference(thread):

@@ -1,8 +1,11 @@
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
@@ -485,3 +488,158 @@ def test_a_broker_outage_at_submit_time_loses_nothing(client, monkeypatch, caplo
     comment = Comment.objects.get()
     assert comment.status == Comment.Status.PENDING and comment.verdict == ""
     assert "Redis is down" in caplog.text
+
+
+# Authors fixing their own comments ---------------------------------------------------------------
+
+REFUSED_FR = "Le délai pour modifier ce commentaire est écoulé"
+
+
+def edit_link(comment):
+    return f'<a href="/comments/{comment.pk}/edit/" rel="nofollow">Modifier'
+
+
+@pytest.fixture
+def posted(client, settings):
+    """A comment just posted from `client`'s browser, edited within 15 minutes."""
+    settings.COMMENT_EDIT_MINUTES = 15
+    post = PostFactory()
+    post_comment(client, post, body="Le levain doit reposer une nuiit.")
+    return Comment.objects.get()
+
+
+def test_posting_gives_this_browser_a_signed_httponly_cookie_to_edit_its_comment(client, posted):
+    cookie = client.cookies["chezsoi_edit"]
+
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert cookie["max-age"] == 15 * 60
+    assert str(posted.pk) in cookie.value
+    page = client.get(posted.post.get_absolute_url()).content.decode()
+    assert edit_link(posted) in page
+
+
+def test_only_the_browser_that_posted_sees_the_edit_link(client, posted):
+    CommentFactory(post=posted.post, body="Un autre avis.")
+    posted.status = Comment.Status.APPROVED
+    posted.save(update_fields=["status"])
+
+    own_page = client.get(posted.post.get_absolute_url()).content.decode()
+    other_page = Client().get(posted.post.get_absolute_url()).content.decode()
+
+    assert own_page.count('class="comment-edit"') == 1
+    assert "Un autre avis." in other_page and "comment-edit" not in other_page
+
+
+def test_the_edit_page_shows_the_words_and_a_delete_button(client, posted):
+    response = client.get(f"/comments/{posted.pk}/edit/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Le levain doit reposer une nuiit.</textarea>" in page
+    assert f'action="/comments/{posted.pk}/delete/"' in page
+    assert "Supprimer ce commentaire" in page
+    edit_form, delete_form = re.findall(r'<form class="comment-[a-z]+".*?</form>', page, re.S)
+    assert "csrfmiddlewaretoken" in edit_form and "csrfmiddlewaretoken" in delete_form
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_saving_an_edit_redirects_to_the_comment_awaiting_moderation_again(
+    client, posted, enqueued, django_capture_on_commit_callbacks
+):
+    posted.status = Comment.Status.APPROVED
+    posted.save(update_fields=["status"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/comments/{posted.pk}/edit/", {"body": "Le levain doit reposer une nuit."}
+        )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/{posted.post.slug}/#comment-{posted.pk}"
+    stored = Comment.objects.get(pk=posted.pk)
+    assert (stored.body, stored.status) == ("Le levain doit reposer une nuit.", "pending")
+    assert enqueued == [("check_comment", (posted.pk,))]
+    page = client.get(response["Location"]).content.decode()
+    assert "Il est de nouveau en attente de modération." in page
+    assert "Le levain doit reposer une nuit." in page
+    assert "Votre commentaire est en attente de modération. Vous seul le voyez" in page
+
+
+def test_an_edit_is_held_to_the_rules_of_a_new_comment(client, posted, settings):
+    settings.COMMENTS_MAX_LENGTH = 40
+
+    response = client.post(f"/comments/{posted.pk}/edit/", {"body": "Beaucoup trop long " * 5})
+
+    assert response.status_code == 400
+    assert "Votre commentaire est trop long" in response.content.decode()
+    assert Comment.objects.get(pk=posted.pk).body == "Le levain doit reposer une nuiit."
+
+
+def assert_refused(response, posted):
+    assert response.status_code == 403
+    assert REFUSED_FR in response.content.decode()
+    stored = Comment.objects.get(pk=posted.pk)
+    assert stored.body == "Le levain doit reposer une nuiit."
+    assert stored.status == Comment.Status.PENDING
+    assert not stored.decisions.exists()
+
+
+def test_after_the_time_allowed_the_link_is_gone_and_changes_are_refused(client, posted):
+    with time_machine.travel(posted.created_at + timedelta(minutes=15, seconds=1)):
+        page = client.get(posted.post.get_absolute_url()).content.decode()
+        assert f'id="comment-{posted.pk}"' in page and "comment-edit" not in page
+        assert_refused(client.get(f"/comments/{posted.pk}/edit/"), posted)
+        assert_refused(client.post(f"/comments/{posted.pk}/edit/", {"body": "Corrigé."}), posted)
+        assert_refused(client.post(f"/comments/{posted.pk}/delete/"), posted)
+
+
+def test_the_refusal_is_in_the_readers_language(client, posted):
+    with time_machine.travel(posted.created_at + timedelta(minutes=16)):
+        page = client.get(f"/en/comments/{posted.pk}/edit/").content.decode()
+
+    assert "The time to edit this comment has passed" in page
+    assert "during the 15 minutes after it is posted" in page
+
+
+def test_another_browser_cannot_edit_or_delete(posted):
+    other = Client()
+
+    assert_refused(other.get(f"/comments/{posted.pk}/edit/"), posted)
+    assert_refused(other.post(f"/comments/{posted.pk}/edit/", {"body": "Pris !"}), posted)
+    assert_refused(other.post(f"/comments/{posted.pk}/delete/"), posted)
+
+
+def test_a_forged_cookie_or_one_for_another_comment_is_refused(client, posted):
+    someone_elses = CommentFactory(post=posted.post, body="Pas à moi.")
+
+    response = client.post(f"/comments/{someone_elses.pk}/edit/", {"body": "Pris !"})
+    assert response.status_code == 403 and REFUSED_FR in response.content.decode()
+    assert Comment.objects.get(pk=someone_elses.pk).body == "Pas à moi."
+
+    client.cookies["chezsoi_edit"] = f"{someone_elses.pk}:forged"
+    response = client.post(f"/comments/{someone_elses.pk}/edit/", {"body": "Pris !"})
+    assert response.status_code == 403
+    assert Comment.objects.get(pk=someone_elses.pk).body == "Pas à moi."
+    assert_refused(client.get(f"/comments/{posted.pk}/edit/"), posted)
+
+
+def test_a_comment_that_does_not_exist_gets_the_same_refusal(client, posted):
+    response = client.get(f"/comments/{posted.pk + 1000}/edit/")
+
+    assert response.status_code == 403 and REFUSED_FR in response.content.decode()
+
+
+def test_deleting_takes_the_comment_off_the_page(client, posted):
+    response = client.post(f"/comments/{posted.pk}/delete/")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/{posted.post.slug}/#comments"
+    assert Comment.objects.get(pk=posted.pk).status == Comment.Status.REMOVED
+    page = client.get(response["Location"]).content.decode()
+    assert "Votre commentaire est supprimé." in page
+    assert f'id="comment-{posted.pk}"' not in page
+
+
+def test_deleting_is_a_post_only(client, posted):
+    assert client.get(f"/comments/{posted.pk}/delete/").status_code == 405
+    assert Comment.objects.get(pk=posted.pk).status == Comment.Status.PENDING

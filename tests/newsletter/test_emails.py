@@ -134,5 +134,23 @@ def test_an_address_that_needs_encoding_and_very_long_lines_are_written_by_djang
     sent = _read(renderer.message(subscriber=accented, delivery_id=1).message().as_bytes())
 
     assert sent["To"] == "zoé@exemple.fr"
-    assert "Mot " * 100 in sent.get_body(("plain",)).get_content()
+    assert "Mot " * 100 in " ".join(sent.get_body(("plain",)).get_content().split())
+    assert "Mot " * 100 in sent.get_body(("html",)).get_content()
     assert emails.unsubscribe_url(accented) in sent.get_body(("plain",)).get_content()
+
+
+def test_the_text_part_reads_as_text_with_numbered_links_and_a_signature_separator(settings):
+    settings.SITE_URL = "https://blog.example.org"
+    long_line = "Une phrase qui revient " * 12
+    issue = IssueFactory(body=f"{long_line}\n\nVoir [le billet](/billet/) et **la suite**.")
+    message = emails.IssueRenderer(issue).message(subscriber=SubscriberFactory(), delivery_id=1)
+
+    parsed = email.message_from_bytes(message.message().as_bytes(), policy=policy.default)
+    text = parsed.get_body(preferencelist=("plain",)).get_content()
+
+    lines = text.splitlines()
+    assert all(len(line) <= 78 for line in lines if not line.startswith("https://"))
+    assert "Voir le billet [1] et la suite." in text
+    assert "[1] https://blog.example.org/billet/" in lines
+    assert "**" not in text
+    assert "-- " in lines  # the separator mail clients recognise, with its space
