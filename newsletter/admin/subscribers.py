@@ -134,6 +134,11 @@ class SubscriberAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="subscribers.csv"'
         return response
 
+    def changelist_view(self, request, extra_context=None):
+        # The admin's list context carries no permission flags: the import link needs its own.
+        extra_context = {"can_import": self.has_change_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
     def import_view(self, request):
         if not self.has_change_permission(request):
             raise PermissionDenied

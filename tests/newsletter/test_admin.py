@@ -312,6 +312,10 @@ class TestSubscriberAdmin:
         assert not Subscriber.objects.filter(pk=erased.pk).exists()
         assert SubscriberEvent.objects.filter(kind="erase", subscriber=None).count() == 1
 
+    def test_the_subscriber_list_links_to_the_import_page(self, client, editor):
+        page = client.get(reverse("admin:newsletter_subscriber_changelist")).content.decode()
+        assert f'href="{reverse("admin:newsletter_subscriber_import")}"' in page
+
     def test_an_import_with_bad_rows_imports_nothing_and_names_the_lines(self, client, editor):
         content = (
             "email,language,consent_source,consent_date\n"
