@@ -104,6 +104,12 @@ def test_by_default_the_admin_opens_to_staff_without_two_factor(client, owner):
     assert client.get("/admin/").status_code == 200
 
 
+def test_every_admin_page_links_to_the_two_factor_setup(client, owner):
+    sign_in(client, owner)
+    page = client.get("/admin/").content.decode()
+    assert f'<a href="{reverse("mfa_index")}">Authentification à deux facteurs</a>' in page
+
+
 def test_when_required_staff_without_authenticator_are_sent_to_set_one_up(client, owner, settings):
     settings.STAFF_REQUIRE_MFA = True
     sign_in(client, owner)
