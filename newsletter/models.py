@@ -110,12 +110,13 @@ class SubscriberEvent(models.Model):
     """One line of the consent ledger: who agreed or withdrew, when, how and from where."""
 
     class Kind(models.TextChoices):
+        # Nouns: the ledger names events ("Désabonnement"), where buttons use verbs.
         SUBSCRIBE = "subscribe", _("Subscribe request")
         CONFIRM = "confirm", _("Confirmation")
-        UNSUBSCRIBE = "unsubscribe", _("Unsubscribe")
+        UNSUBSCRIBE = "unsubscribe", pgettext_lazy("consent ledger event", "Unsubscribe")
         BOUNCE = "bounce", _("Bounce")
         COMPLAINT = "complaint", _("Complaint")
-        IMPORT = "import", _("Import")
+        IMPORT = "import", pgettext_lazy("consent ledger event", "Import")
         ERASE = "erase", _("Erasure")
 
     class Source(models.TextChoices):
@@ -123,7 +124,7 @@ class SubscriberEvent(models.Model):
         EMAIL = "email", _("Link in an email")
         ONE_CLICK = "one_click", _("One-click unsubscribe (mail provider)")
         PREFERENCES = "preferences", _("Preferences page")
-        IMPORT = "import", _("Import")
+        IMPORT = "import", pgettext_lazy("consent ledger event", "Import")
         ADMIN = "admin", _("Admin")
         WEBHOOK = "webhook", _("Mail provider webhook")
         SENDING = "sending", _("Mail server answer")

@@ -1,12 +1,14 @@
+import reversion
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from blog.admin.editor import MarkdownEditorAdminMixin
+from blog.admin.media import cover_thumbnail
 from blog.admin.revisions import RevisionAdmin
 from blog.models import Post
 from blog.services import post_publish, post_unpublish, posts_go_live_soon
@@ -28,6 +30,7 @@ class PostAdmin(MarkdownEditorAdminMixin, RevisionAdmin):
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["tags", "cover"]
+    readonly_fields = [cover_thumbnail]
     save_on_top = True
     # Apps that hang off the blog add their own bulk actions to this list (the newsletter does).
     actions = ["publish", "unpublish"]
@@ -46,7 +49,7 @@ class PostAdmin(MarkdownEditorAdminMixin, RevisionAdmin):
                 ]
             },
         ),
-        (_("Summary and cover"), {"fields": ["excerpt", "cover"]}),
+        (_("Summary and cover"), {"fields": ["excerpt", ("cover", cover_thumbnail)]}),
         (
             _("Search engines and sharing"),
             {
@@ -108,7 +111,10 @@ class PostAdmin(MarkdownEditorAdminMixin, RevisionAdmin):
 
     @admin.action(description=_("Publish the selected posts"), permissions=["change"])
     def publish(self, request, queryset):
-        count = post_publish(posts=queryset)
+        with reversion.create_revision():
+            reversion.set_user(request.user)
+            reversion.set_comment(gettext("Published with the list’s action."))
+            count = post_publish(posts=queryset)
         self.message_user(
             request,
             ngettext("%(count)d post published.", "%(count)d posts published.", count)
@@ -118,7 +124,10 @@ class PostAdmin(MarkdownEditorAdminMixin, RevisionAdmin):
 
     @admin.action(description=_("Unpublish the selected posts"), permissions=["change"])
     def unpublish(self, request, queryset):
-        count = post_unpublish(posts=queryset)
+        with reversion.create_revision():
+            reversion.set_user(request.user)
+            reversion.set_comment(gettext("Turned back into a draft with the list’s action."))
+            count = post_unpublish(posts=queryset)
         self.message_user(
             request,
             ngettext(

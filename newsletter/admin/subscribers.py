@@ -149,19 +149,7 @@ class SubscriberAdmin(admin.ModelAdmin):
                 rows, errors = read_subscribers_csv(form.cleaned_data["file"].read())
                 if not errors:
                     result = subscribers_import(rows=rows, imported_by=request.user.get_username())
-                    self.message_user(
-                        request,
-                        _(
-                            "Imported: %(confirmed)d subscribed with recorded consent, %(pending)d "
-                            "asked to confirm by email, %(known)d already known and left as they were."
-                        )
-                        % {
-                            "confirmed": result.confirmed,
-                            "pending": result.pending,
-                            "known": len(result.already_known),
-                        },
-                        messages.SUCCESS,
-                    )
+                    self.message_user(request, _import_summary(result), messages.SUCCESS)
                     return redirect("admin:newsletter_subscriber_changelist")
         else:
             form = SubscriberImportForm()
@@ -191,3 +179,28 @@ class SubscriberEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _import_summary(result) -> str:
+    # One sentence per count, each with its own plural: "1 déjà connu", "2 déjà connus".
+    parts = [
+        ngettext(
+            "%(count)d subscribed with recorded consent",
+            "%(count)d subscribed with recorded consent",
+            result.confirmed,
+        )
+        % {"count": result.confirmed},
+        ngettext(
+            "%(count)d asked to confirm by email",
+            "%(count)d asked to confirm by email",
+            result.pending,
+        )
+        % {"count": result.pending},
+        ngettext(
+            "%(count)d already known and left as it was",
+            "%(count)d already known and left as they were",
+            len(result.already_known),
+        )
+        % {"count": len(result.already_known)},
+    ]
+    return _("Imported: %(summary)s.") % {"summary": ", ".join(parts)}

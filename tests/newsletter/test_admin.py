@@ -350,8 +350,21 @@ class TestSubscriberAdmin:
         assert response.status_code == 302
         assert Subscriber.objects.get(email="avec@example.org").is_confirmed
         assert Subscriber.objects.get(email="sans@example.org").status == "pending"
+        summary = client.get(response["Location"]).content.decode()
+        assert (
+            "Import terminé\u00a0: 1 abonné avec consentement enregistré, "
+            "1 invité à confirmer par e-mail, 0 déjà connu et laissé tel quel." in summary
+        )
         queued.run_all()
         assert [m.to for m in mail.outbox] == [["sans@example.org"]]
+
+    def test_the_consent_ledger_names_events_with_nouns(self, client, editor):
+        leaving = SubscriberFactory()
+        url = reverse("admin:newsletter_subscriber_changelist")
+        client.post(url, {"action": "unsubscribe_selected", "_selected_action": [leaving.pk]})
+
+        page = client.get(reverse("admin:newsletter_subscriber_change", args=[leaving.pk]))
+        assert "Désabonnement" in page.content.decode()
 
     def test_no_adding_or_deleting_by_hand(self, client, editor):
         assert client.get(reverse("admin:newsletter_subscriber_add")).status_code == 403
