@@ -35,14 +35,14 @@ from django.middleware.csrf import _does_token_match, get_token
 from django.utils.cache import cc_delim_re
 from redis.exceptions import RedisError
 
-from blog.models import Post, Tag
+from blog.models import Page, Post, Tag
 from blog.signals import post_went_live
 
 VERSION_KEY = "pagecache:version"
 CACHED_NAMESPACES = {"blog"}
 # Other apps add theirs with `cached_view_register`.
 CACHED_VIEW_NAMES = {"django.contrib.sitemaps.views.sitemap"}
-UNCACHED_VIEW_NAMES = {"blog:preview"}
+UNCACHED_VIEW_NAMES = {"blog:preview", "blog:page_preview"}
 # Query parameters the cached views read; analytics tags never change a page and are left out of
 # the key. Any other parameter skips the cache, so made-up ones cannot fill it.
 PAGE_PARAMETERS = {"page", "q"}
@@ -280,7 +280,10 @@ def _response_from_entry(request, entry):
 @receiver(post_delete, sender=Post)
 @receiver(post_save, sender=Tag)
 @receiver(post_delete, sender=Tag)
-def _post_or_tag_changed(sender, **kwargs):
+# Every page's header lists the navigation's pages.
+@receiver(post_save, sender=Page)
+@receiver(post_delete, sender=Page)
+def _post_tag_or_page_changed(sender, **kwargs):
     content_changed()
 
 

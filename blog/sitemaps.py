@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.utils import translation
 
-from blog.models import Post, Tag
+from blog.models import Page, Post, Tag
 
 
 class PostSitemap(Sitemap):
@@ -18,6 +18,19 @@ class PostSitemap(Sitemap):
         return post.get_canonical_path()
 
 
+class PageSitemap(Sitemap):
+    changefreq = "yearly"
+
+    def items(self):
+        return Page.objects.published().order_by("id")
+
+    def lastmod(self, page):
+        return page.updated_at
+
+    def location(self, page):
+        return page.get_canonical_path()
+
+
 class TagSitemap(Sitemap):
     changefreq = "weekly"
 
@@ -30,4 +43,4 @@ class TagSitemap(Sitemap):
             return tag.get_absolute_url()
 
 
-sitemaps = {"posts": PostSitemap, "tags": TagSitemap}
+sitemaps = {"posts": PostSitemap, "pages": PageSitemap, "tags": TagSitemap}

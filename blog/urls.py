@@ -16,5 +16,8 @@ urlpatterns = [
     path("<int:year>/", views.archive_year, name="archive_year"),
     path("<int:year>/<int:month>/", views.archive_month, name="archive_month"),
     path("preview/<int:pk>/", views.preview, name="preview"),
+    path("preview/page/<int:pk>/", views.page_preview, name="page_preview"),
     path("<slug:slug>/", views.post_detail, name="post"),
+    # Pages share the posts' addresses: the view above serves them; this name builds their links.
+    path("<slug:slug>/", views.post_detail, name="page"),
 ]

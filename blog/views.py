@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
-from blog.models import Post, Tag
+from blog.models import Page, Post, Tag
 from blog.pagination import OneQueryPaginator
 
 POSTS_PER_PAGE = 10
@@ -68,8 +68,12 @@ def search(request):
 
 
 def post_detail(request, slug):
-    post = get_object_or_404(Post.objects.for_detail(), slug=slug)
-    return render_post(request, post)
+    """Serve the post at `/<slug>/`, else the page: posts and pages share these addresses."""
+    post = Post.objects.for_detail().filter(slug=slug).first()
+    if post is not None:
+        return render_post(request, post)
+    page = get_object_or_404(Page.objects.published(), slug=slug)
+    return render(request, "blog/page_detail.html", {"page": page})
 
 
 @staff_member_required
@@ -78,6 +82,14 @@ def preview(request, pk):
     """Show any post, draft or scheduled, as readers will see it."""
     post = get_object_or_404(Post.objects.select_related("author", "cover").with_tags(), pk=pk)
     return render_post(request, post, is_preview=True)
+
+
+@staff_member_required
+@permission_required("blog.view_page", raise_exception=True)
+def page_preview(request, pk):
+    """Show any page, draft or published, as readers will see it."""
+    page = get_object_or_404(Page, pk=pk)
+    return render(request, "blog/page_detail.html", {"page": page, "is_preview": True})
 
 
 def render_post(request, post, *, is_preview=False, context=None, status=200):

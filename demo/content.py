@@ -1,4 +1,4 @@
-"""The demo site's words: tags, posts in French and English, and a few reader conversations."""
+"""The demo site's words: tags, posts and pages in French and English, and a few reader conversations."""
 
 DEMO_TAGS = [
     ("Cuisine", "cuisine", "Recettes éprouvées dans une petite cuisine."),
@@ -459,4 +459,66 @@ DEMO_COMMENTS = [
         "a-week-without-a-smartphone",
         [("Tom", "tom@example.org", "Asking for directions is underrated. Great post.", [])],
     ),
+]
+
+# Pages outside the flow of posts: slug, title, language, place in the navigation (None: not in
+# it), and the Markdown body.
+DEMO_PAGES = [
+    {
+        "slug": "a-propos",
+        "title": "À propos",
+        "language": "fr",
+        "navigation_order": 1,
+        "body": """Bonjour, je m’appelle Camille. J’écris ici depuis quelques années sur ce qui
+remplit mes journées : le pain du week-end, un balcon qui se prend pour un potager, des livres
+et des ordinateurs que j’essaie de garder sous mon toit.
+
+## Pourquoi ce blog
+
+Parce qu’un site à soi ne disparaît pas quand une plateforme change d’avis. Les billets restent
+à la même adresse, les commentaires sont modérés à la main et la lettre d’information part
+d’ici, sans pisteur.
+
+## M’écrire
+
+Un mot, une correction, une recette à partager : laissez un commentaire sous un billet, ou
+répondez à la lettre d’information. Je lis tout.""",
+    },
+    {
+        "slug": "about",
+        "title": "About",
+        "language": "en",
+        "navigation_order": 1,
+        "body": """Hello, I’m Camille. I write here about what fills my days: weekend bread, a
+balcony that thinks it is a vegetable garden, books, and computers I try to keep under my own
+roof.
+
+## Why this blog
+
+Because a site of one’s own does not vanish when a platform changes its mind. Posts stay at the
+same address, comments are moderated by hand, and the newsletter leaves from here, with no
+tracker.
+
+## Getting in touch
+
+A note, a correction, a recipe to share: leave a comment under a post, or reply to the
+newsletter. I read everything.""",
+    },
+    {
+        "slug": "mentions-legales",
+        "title": "Mentions légales",
+        "language": "fr",
+        "navigation_order": None,
+        "body": """**Éditrice du site** : Camille Martin, à titre personnel.
+
+**Hébergement** : sur un serveur personnel, chez l’éditrice.
+
+**Données personnelles** : les commentaires conservent le nom, l’adresse électronique et le
+texte que vous saisissez ; la lettre d’information, votre adresse et votre langue. Rien n’est
+transmis à des tiers, sauf le texte des commentaires, vérifié par un service anti-spam.
+Pour faire effacer vos données, écrivez à l’éditrice.
+
+**Cookies** : le site ne dépose que les cookies nécessaires à son fonctionnement (protection
+des formulaires, langue choisie, session des éditeurs).""",
+    },
 ]

@@ -11,7 +11,7 @@ from django.urls import include, path
 
 from config import heartbeat, outbox
 from config.urls import urlpatterns as site_urlpatterns
-from tests.blog.factories import SuperuserFactory
+from tests.blog.factories import EditorFactory, SuperuserFactory
 
 # The outbox exists only with DEBUG on, which the test settings keep off.
 urlpatterns = [path("outbox/", include("config.outbox")), *site_urlpatterns]
@@ -147,4 +147,9 @@ def test_the_outbox_says_when_no_worker_answers(staff_client, outbox_dir):
 
 
 def test_readers_cannot_open_the_outbox(client, outbox_dir):
+    assert client.get("/outbox/").status_code == 302
+
+
+def test_editors_cannot_read_other_peoples_emails_in_the_outbox(client, outbox_dir):
+    client.force_login(EditorFactory())
     assert client.get("/outbox/").status_code == 302

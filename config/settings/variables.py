@@ -60,6 +60,7 @@ SECURITY = Section("Security (production)")
 MAIL = Section("Mail: SMTP by URL, or an anymail backend with its ANYMAIL_* settings")
 COMMENTS = Section("Comments (docs/comments.md)")
 NEWSLETTER = Section("Newsletter (docs/newsletter.md)")
+MEDIA = Section("Media library (docs/blog.md)")
 TEST_SUITE = Section("Set by the test suite for the processes it starts", for_operators=False)
 
 VARIABLES = [
@@ -210,10 +211,71 @@ VARIABLES = [
     Variable(
         "MEDIA_ROOT",
         "",
-        "Folder of uploaded cover images, served at /media/ by the proxy (empty: media/ in the "
-        "checkout)",
+        "Folder of the media library's images and their renditions, served at /media/ by the "
+        "proxy (empty: media/ in the checkout); unused when MEDIA_S3_BUCKET is set",
         "/var/lib/chezsoi/media",
         SERVICES,
+    ),
+    # --- Media library
+    Variable(
+        "MEDIA_MAX_UPLOAD_MB",
+        10,
+        "Largest image file the media library accepts, in megabytes",
+        "10",
+        MEDIA,
+        cast="int",
+    ),
+    Variable(
+        "MEDIA_MAX_MEGAPIXELS",
+        40,
+        "Largest image the media library accepts, in millions of pixels (larger ones are refused "
+        "before being decoded: decompression bombs)",
+        "40",
+        MEDIA,
+        cast="int",
+    ),
+    Variable(
+        "MEDIA_S3_BUCKET",
+        "",
+        "Keep the media library in this S3-compatible bucket (django-storages, `pip install "
+        "-e .[s3]`) instead of MEDIA_ROOT; empty: MEDIA_ROOT",
+        "chezsoi-media",
+        MEDIA,
+        optional_example=True,
+    ),
+    Variable(
+        "MEDIA_S3_ENDPOINT_URL",
+        "",
+        "The S3 service's address, for providers other than Amazon (empty: Amazon S3)",
+        "https://s3.fr-par.scw.cloud",
+        MEDIA,
+        optional_example=True,
+    ),
+    Variable("MEDIA_S3_REGION", "", "The bucket's region", "fr-par", MEDIA, optional_example=True),
+    Variable(
+        "MEDIA_S3_ACCESS_KEY_ID",
+        "",
+        "Access key of an account that may write to the bucket (empty: boto3's own lookup)",
+        "AKIA...",
+        MEDIA,
+        optional_example=True,
+    ),
+    Variable(
+        "MEDIA_S3_SECRET_ACCESS_KEY",
+        "",
+        "Its secret key",
+        "change-me",
+        MEDIA,
+        optional_example=True,
+    ),
+    Variable(
+        "MEDIA_S3_CUSTOM_DOMAIN",
+        "",
+        "Host name that serves the bucket's files publicly (a CDN or the provider's public "
+        "address); empty: the bucket's own address",
+        "media.blog.example.org",
+        MEDIA,
+        optional_example=True,
     ),
     # --- Security (production)
     Variable(
@@ -268,10 +330,11 @@ VARIABLES = [
     ),
     Variable(
         "MAX_REQUEST_SIZE",
-        10 * 1024 * 1024,
+        Derived("MEDIA_MAX_UPLOAD_MB + 2 MB"),
         "Largest request accepted, uploads included, in bytes (keep the proxy's "
-        "client_max_body_size above it)",
-        "10485760",
+        "client_max_body_size above it, and it above MEDIA_MAX_UPLOAD_MB, so that an image too "
+        "large gets the media library's message)",
+        "12582912",
         SECURITY,
         cast="int",
     ),
@@ -392,6 +455,14 @@ VARIABLES = [
         "hold_all: everything waits",
         "trust_returning",
         COMMENTS,
+    ),
+    Variable(
+        "COMMENT_EDIT_MINUTES",
+        15,
+        "Minutes during which the browser that posted a comment may edit or delete it",
+        "15",
+        COMMENTS,
+        cast="int",
     ),
     Variable(
         "COMMENTS_MAX_DEPTH",

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.blog.factories import PostFactory, TagFactory
+from tests.blog.factories import PageFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +84,16 @@ def test_english_feed_links_to_english_pages(client, posts):
 
 def test_feed_of_an_unknown_tag_is_404(client):
     assert client.get("/tag/inconnue/feed/").status_code == 404
+
+
+def test_feeds_never_list_pages(client, posts):
+    PageFactory(title="À propos", slug="a-propos")
+
+    _channel, items = rss_items(client, "/feed/")
+    _feed, entries = atom_entries(client, "/feed/atom/")
+
+    assert [item.findtext("title") for item in items] == ["Tomates & basilic", "Autre sujet"]
+    assert [entry.findtext(f"{ATOM}title") for entry in entries] == [
+        "Tomates & basilic",
+        "Autre sujet",
+    ]

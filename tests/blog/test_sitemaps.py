@@ -1,8 +1,10 @@
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.utils import timezone
 
-from tests.blog.factories import PostFactory, TagFactory
+from blog.models import Page
+from tests.blog.factories import PageFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +32,23 @@ def test_sitemap_lists_published_posts_and_their_tags(client):
         "http://testserver/tag/jardin/",
     }
     assert urls["http://testserver/le-balcon/"]
+
+
+def test_sitemap_lists_published_pages_at_their_canonical_address_with_lastmod(client):
+    about = PageFactory(slug="a-propos")
+    PageFactory(slug="about", language="en", in_navigation=False)
+    PageFactory(slug="bientot", status=Page.Status.DRAFT)
+
+    # Each page at its own language's address, whatever language the robot asks for.
+    response = client.get("/sitemap.xml", HTTP_ACCEPT_LANGUAGE="en")
+
+    sitemap = ET.fromstring(response.content)  # noqa: S314 -- our own sitemap
+    urls = {
+        url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod")
+        for url in sitemap.findall(f"{SITEMAP}url")
+    }
+    assert set(urls) == {"http://testserver/a-propos/", "http://testserver/en/about/"}
+    assert urls["http://testserver/a-propos/"] == timezone.localdate(about.updated_at).isoformat()
 
 
 def test_robots_txt_points_to_the_sitemap_and_keeps_robots_out_of_the_admin(client):

@@ -5,7 +5,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.sites.models import Site
 from django.core.management import CommandError, call_command
 
-from blog.models import Post, Tag
+from blog.models import Page, Post, Tag
 from comments.models import Comment
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +27,7 @@ def counts():
     return (
         Post.objects.count(),
         Post.objects.published().count(),
+        Page.objects.count(),
         Tag.objects.count(),
         Comment.objects.count(),
         get_user_model().objects.count(),
@@ -48,6 +49,29 @@ def test_load_demo_fills_the_site_and_a_second_run_changes_nothing(settings):
     assert not published.filter(tags=None).exists()
     assert Post.objects.filter(status="published").exclude(pk__in=published).count() == 1
     assert Post.objects.filter(status="draft").count() == 1
+
+
+def test_demo_pages_are_about_in_each_language_and_a_legal_page_out_of_the_navigation(
+    client,
+):
+    load_demo(force=True)
+    about = Page.objects.get(slug="a-propos")
+    about.body = "Changé par l’éditrice."
+    about.save()
+
+    load_demo(force=True)
+
+    assert set(Page.objects.published().values_list("slug", "language", "in_navigation")) == {
+        ("a-propos", "fr", True),
+        ("about", "en", True),
+        ("mentions-legales", "fr", False),
+    }
+    about.refresh_from_db()
+    assert about.body == "Changé par l’éditrice."  # a second run keeps the editor's changes
+    french, english = client.get("/").content.decode(), client.get("/en/").content.decode()
+    assert 'href="/a-propos/"' in french and 'href="/en/about/"' not in french
+    assert 'href="/en/about/"' in english and "Mentions légales" not in french
+    assert "Changé par l’éditrice." in client.get("/a-propos/").content.decode()
 
 
 def test_demo_posts_use_markdown_headings_lists_links_and_code():

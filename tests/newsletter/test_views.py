@@ -362,7 +362,8 @@ class TestArchive:
                 subject=f"Envoyée {n}", status=Issue.Status.SENT, finished_at=timezone.now()
             )
         IssueFactory(subject="Brouillon")
-        with django_assert_num_queries(2):
+        # The archive's two, and the header's navigation pages.
+        with django_assert_num_queries(3):
             page = client.get("/newsletter/archive/").content.decode()
         assert "Envoyée 2" in page and "Brouillon" not in page
 
@@ -373,7 +374,8 @@ class TestArchive:
             body="Le **contenu** de la lettre.",
         )
         draft = IssueFactory()
-        with django_assert_num_queries(1):
+        # The issue, and the header's navigation pages.
+        with django_assert_num_queries(2):
             page = client.get(sent.get_absolute_url()).content.decode()
         assert "<strong>contenu</strong>" in page
         assert "/newsletter/unsubscribe/" not in page and "/preferences/" not in page

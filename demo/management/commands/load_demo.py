@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from blog.models import MediaItem, Post, Tag
+from blog.models import MediaItem, Page, Post, Tag
 from blog.services import EDITORS_GROUP, editors_group_sync, site_sync
 from comments.models import Comment
 from comments.services import post_comment_counts_refresh
-from demo.content import DEMO_COMMENTS, DEMO_POSTS, DEMO_TAGS
+from demo.content import DEMO_COMMENTS, DEMO_PAGES, DEMO_POSTS, DEMO_TAGS
 
 EDITOR_USERNAME = "editeur"
 EDITOR_EMAIL = "editeur@chezsoi.local"
@@ -26,7 +26,7 @@ EDITOR_PASSWORD = "chezsoi-demo"  # noqa: S105 -- a demo account, printed on pur
 
 
 class Command(BaseCommand):
-    help = "Load demo posts, tags, comments and an editor account (idempotent)."
+    help = "Load demo posts, pages, tags, comments and an editor account (idempotent)."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -48,6 +48,8 @@ class Command(BaseCommand):
             tags = self.tags()
             for entry in DEMO_POSTS:
                 self.post(entry, author=editor, tags=tags)
+            for entry in DEMO_PAGES:
+                self.page(entry, author=editor)
             self.comments(editor)
         self.report(editor)
 
@@ -98,6 +100,20 @@ class Command(BaseCommand):
         post.save()
         post.tags.set([tags[slug] for slug in entry["tags"]])
 
+    def page(self, entry, *, author):
+        if Page.objects.filter(slug=entry["slug"]).exists():
+            return  # Kept as it is: an editor may have changed it since.
+        Page.objects.create(
+            slug=entry["slug"],
+            title=entry["title"],
+            language=entry["language"],
+            body=entry["body"],
+            author=author,
+            status=Page.Status.PUBLISHED,
+            in_navigation=entry["navigation_order"] is not None,
+            navigation_order=entry["navigation_order"] or 0,
+        )
+
     def comments(self, editor):
         for slug, threads in DEMO_COMMENTS:
             post = Post.objects.get(slug=slug)
@@ -139,7 +155,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo content ready: {live} published posts, {scheduled} scheduled, "
-                f"{drafts} drafts, {Tag.objects.count()} tags, {Comment.objects.count()} comments."
+                f"{drafts} drafts, {Page.objects.count()} pages, {Tag.objects.count()} tags, "
+                f"{Comment.objects.count()} comments."
             )
         )
         password = EDITOR_PASSWORD if editor.check_password(EDITOR_PASSWORD) else "(changed)"
