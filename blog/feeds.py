@@ -3,9 +3,11 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from blog.models import Post, Tag
+from core.urls import absolute_links
 
 FEED_LENGTH = 20
 
@@ -23,13 +25,18 @@ class LatestPostsRss(Feed):
         return self.posts()[:FEED_LENGTH]
 
     def posts(self):
-        return Post.objects.for_detail()
+        # One feed per language (/feed/, /en/feed/): its declared language is its entries'.
+        return Post.objects.for_detail().filter(language=get_language())
 
     def item_title(self, post):
         return post.title
 
+    def item_link(self, post):
+        return post.get_canonical_url()
+
     def item_description(self, post):
-        return post.body_html
+        # Feed readers show an entry away from the site: its links and images need the host.
+        return absolute_links(post.body_html)
 
     def item_pubdate(self, post):
         return post.published_at
@@ -44,8 +51,15 @@ class LatestPostsRss(Feed):
         return [tag.name for tag in post.tag_list]
 
 
+class AtomWithBase(Atom1Feed):
+    """Atom with `xml:base`, the address relative references in the feed resolve against."""
+
+    def root_attributes(self):
+        return {**super().root_attributes(), "xml:base": settings.SITE_URL + "/"}
+
+
 class LatestPostsAtom(LatestPostsRss):
-    feed_type = Atom1Feed
+    feed_type = AtomWithBase
     subtitle = LatestPostsRss.description
 
 
@@ -67,7 +81,7 @@ class TagPostsRss(LatestPostsRss):
 
 
 class TagPostsAtom(TagPostsRss):
-    feed_type = Atom1Feed
+    feed_type = AtomWithBase
 
     def subtitle(self, tag):
         return self.description(tag)

@@ -1,5 +1,6 @@
 """Addresses: as the world sees them (SITE_URL), and the ones list pages write by the dozen."""
 
+import re
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -16,6 +17,30 @@ _SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted
 def absolute_url(path: str) -> str:
     """Return `path` (an address on this site, starting with /) as a full URL under SITE_URL."""
     return settings.SITE_URL + path
+
+
+# An attribute of sanitized HTML holding an address of this site: href="/…", src="/…".
+_SITE_PATH_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")/(?!/)')
+_SRCSET = re.compile(r'(\ssrcset=")([^"]*)"')
+
+
+def absolute_links(html: str, base_url: str | None = None) -> str:
+    """Return sanitized HTML with its addresses on this site (href, src, srcset) made absolute,
+    for readers outside it: feed readers and mail clients, which have no page address to start
+    from."""
+    base = settings.SITE_URL if base_url is None else base_url
+    html = _SITE_PATH_ATTRIBUTE.sub(rf"\1{base}/", html)
+
+    def candidates(match):
+        urls = (
+            base + candidate
+            if candidate.startswith("/") and not candidate.startswith("//")
+            else candidate
+            for candidate in (part.strip() for part in match[2].split(","))
+        )
+        return f'{match[1]}{", ".join(urls)}"'
+
+    return _SRCSET.sub(candidates, html)
 
 
 def reverse_slugs(viewname: str, *, language: str | None = None, **kwargs: str) -> str:

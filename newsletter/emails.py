@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.plaintext import html_to_text
+from core.urls import absolute_links
 from newsletter import tokens
 from newsletter.models import Issue, Subscriber
 
@@ -36,7 +37,6 @@ BODY_STYLES = {
     "ol": "margin:0 0 16px;padding-left:24px;",
 }
 OPENING_TAG = re.compile(rf"<({'|'.join(BODY_STYLES)})(?=[\s>/])")
-RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")/(?!/)')
 # Stand-ins of the per-recipient headers in a language's prepared copy (see PreparedCopy).
 TO_PLACEHOLDER = "newsletter-recipient@placeholder.invalid"
 MESSAGE_ID_PLACEHOLDER = "<newsletter-message-id@placeholder.invalid>"
@@ -86,7 +86,7 @@ def data_access_url(subscriber: Subscriber) -> str:
 
 def styled_body(html: str) -> str:
     """Return sanitized body HTML with inline styles and absolute links, ready for mail clients."""
-    html = RELATIVE_LINK.sub(rf"\1{settings.SITE_URL}/", html)
+    html = absolute_links(html)
     return OPENING_TAG.sub(lambda match: f'<{match[1]} style="{BODY_STYLES[match[1]]}"', html)
 
 

@@ -76,12 +76,6 @@ def test_tag_feeds_list_only_that_tags_published_posts(client, posts):
     assert [entry.findtext(f"{ATOM}title") for entry in entries] == ["Tomates & basilic"]
 
 
-def test_english_feed_links_to_english_pages(client, posts):
-    _channel, items = rss_items(client, "/en/feed/")
-
-    assert items[0].findtext("link") == f"http://testserver/en/{posts['garden'].slug}/"
-
-
 def test_feed_of_an_unknown_tag_is_404(client):
     assert client.get("/tag/inconnue/feed/").status_code == 404
 
@@ -97,3 +91,36 @@ def test_feeds_never_list_pages(client, posts):
         "Tomates & basilic",
         "Autre sujet",
     ]
+
+
+def test_each_feed_holds_the_posts_of_the_language_it_declares(client, posts):
+    english = PostFactory(title="Tomatoes", language="en")
+
+    channel, items = rss_items(client, "/feed/")
+    en_channel, en_items = rss_items(client, "/en/feed/")
+    feed, entries = atom_entries(client, "/en/feed/atom/")
+
+    assert channel.findtext("language") == "fr"
+    assert "Tomatoes" not in [item.findtext("title") for item in items]
+    assert en_channel.findtext("language") == "en"
+    assert [item.findtext("title") for item in en_items] == ["Tomatoes"]
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    assert [entry.findtext(f"{ATOM}title") for entry in entries] == ["Tomatoes"]
+    assert en_items[0].findtext("link") == f"http://testserver/en/{english.slug}/"
+
+
+def test_links_and_images_in_entries_are_absolute_and_atom_has_a_base(client, settings):
+    settings.SITE_URL = "https://blog.example.org"
+    PostFactory(
+        body="Voir [le tag](/tag/jardin/) et ![un bocal](/media/bocal.jpg) ou [ailleurs](https://example.org/).",
+    )
+
+    _channel, items = rss_items(client, "/feed/")
+    feed, entries = atom_entries(client, "/feed/atom/")
+
+    for html in (items[0].findtext("description"), entries[0].findtext(f"{ATOM}summary")):
+        assert 'href="https://blog.example.org/tag/jardin/"' in html
+        assert 'src="https://blog.example.org/media/bocal.jpg"' in html
+        assert 'href="https://example.org/"' in html
+        assert 'href="/' not in html and 'src="/' not in html
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}base") == "https://blog.example.org/"

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse, set_script_prefix
 from django.utils import translation
 
-from core.urls import absolute_url, reverse_slugs
+from core.urls import absolute_links, absolute_url, reverse_slugs
 
 
 @pytest.fixture
@@ -35,3 +35,21 @@ def test_an_absolute_address_is_under_site_url(settings):
     settings.SITE_URL = "https://blog.example.org"
 
     assert absolute_url("/pain/") == "https://blog.example.org/pain/"
+
+
+def test_absolute_links_prefix_the_sites_own_addresses_only(settings):
+    settings.SITE_URL = "https://blog.example.org"
+    html = (
+        '<a href="/billet/">a</a> <a href="//cdn.example/x">b</a> <a href="https://ex.org/">c</a>'
+        '<source srcset="/media/a-480.webp 480w, /media/a-960.webp 960w">'
+        '<img src="/media/a.jpg" srcset="https://ex.org/a.jpg 1x, /media/a-2x.jpg 2x">'
+    )
+
+    assert absolute_links(html) == (
+        '<a href="https://blog.example.org/billet/">a</a> <a href="//cdn.example/x">b</a> '
+        '<a href="https://ex.org/">c</a>'
+        '<source srcset="https://blog.example.org/media/a-480.webp 480w, '
+        'https://blog.example.org/media/a-960.webp 960w">'
+        '<img src="https://blog.example.org/media/a.jpg" '
+        'srcset="https://ex.org/a.jpg 1x, https://blog.example.org/media/a-2x.jpg 2x">'
+    )
