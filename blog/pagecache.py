@@ -14,6 +14,10 @@ page shows them. Per-reader values inside a page (the CSRF token of its forms, a
 the fields apps register, such as the time the comment form was shown) are cut out of the stored
 page and filled in again for each reader, so that forms keep working without JavaScript and their
 protections stay as they are.
+
+The content version is also the pages' validator: shared pages carry it as their `ETag` and
+`Last-Modified`, and a reader (or a reverse proxy) asking again with it gets a 304 without the
+page being rendered or even read from the cache. Pages shown to one reader alone are `private`.
 """
 
 import hashlib
@@ -32,7 +36,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_migrate, pos
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.middleware.csrf import _does_token_match, get_token
-from django.utils.cache import cc_delim_re
+from django.utils.cache import cc_delim_re, get_conditional_response, patch_cache_control
+from django.utils.http import http_date
 from redis.exceptions import RedisError
 
 from blog.models import Page, Post, Tag
@@ -109,6 +114,7 @@ class PageCacheMiddleware:
         slot = getattr(request, "_page_cache_slot", None)
         if slot is not None and _is_shareable(request, response):
             key, version = slot
+            _validators_set(response, version)
             entry = _entry_from_response(request, response, version)
             if entry is not None:
                 try:
@@ -117,6 +123,9 @@ class PageCacheMiddleware:
                     logger.warning("Page cache unavailable; page not stored.", exc_info=True)
                 else:
                     response["X-Page-Cache"] = "miss"
+        elif _is_reader_page(request) and "ETag" not in response:
+            # Rendered for this reader (signed in, their own cookie…): no shared cache may keep it.
+            patch_cache_control(response, private=True)
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -131,6 +140,12 @@ class PageCacheMiddleware:
         except CACHE_ERRORS:
             logger.warning("Page cache unavailable; page rendered.", exc_info=True)
             return None
+        not_modified = get_conditional_response(
+            request, etag=_etag(version), last_modified=version // 1_000_000_000
+        )
+        if not_modified is not None:
+            _validators_set(not_modified, version)
+            return not_modified
         entry = found.get(key)
         if entry is not None and entry[0] == version:
             response = _response_from_entry(request, entry)
@@ -141,13 +156,20 @@ class PageCacheMiddleware:
         return None
 
 
+def _is_reader_page(request) -> bool:
+    match = request.resolver_match
+    return match is not None and (
+        match.namespace in CACHED_NAMESPACES or match.view_name in CACHED_VIEW_NAMES
+    )
+
+
 def _is_cacheable_request(request) -> bool:
     if request.method not in ("GET", "HEAD"):
         return False
     match = request.resolver_match
     if match is None or match.view_name in UNCACHED_VIEW_NAMES:
         return False
-    if match.namespace not in CACHED_NAMESPACES and match.view_name not in CACHED_VIEW_NAMES:
+    if not _is_reader_page(request):
         return False
     shareable_cookies = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME}
     return set(request.COOKIES) <= shareable_cookies
@@ -171,6 +193,17 @@ def _page_key(request) -> str | None:
         )
     )
     return "pagecache:page:" + hashlib.sha256(address.encode()).hexdigest()
+
+
+def _etag(version: int) -> str:
+    return f'"{version:x}"'
+
+
+def _validators_set(response, version: int) -> None:
+    """Mark a shared page with the content version; caches may keep it but must ask again."""
+    response["ETag"] = _etag(version)
+    response["Last-Modified"] = http_date(version // 1_000_000_000)
+    patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
 
 
 def _current_version(stored) -> int:

@@ -53,6 +53,9 @@ SITE_ID = 1
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Pages and feeds compressed (Django pads them against BREACH); static files come
+    # precompressed from whitenoise, which this leaves alone.
+    "django.middleware.gzip.GZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -166,12 +169,18 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# The media library (blog/media.py): uploads refused over these, with a message saying why.
+MEDIA_MAX_UPLOAD_MB = read("MEDIA_MAX_UPLOAD_MB")
+MEDIA_MAX_MEGAPIXELS = read("MEDIA_MAX_MEGAPIXELS")
+
 # Request bodies, refused with a 413 page before they are read (config/middleware.py): form data
-# over 2 MB (a very long post is 200 kB of Markdown), uploads over MAX_REQUEST_SIZE in all (a
-# cover photo). Uploads above FILE_UPLOAD_MAX_MEMORY_SIZE are spooled to disk, not held in memory.
+# over 2 MB (a very long post is 200 kB of Markdown), uploads over MAX_REQUEST_SIZE in all. Its
+# default leaves room for the largest image plus the form around it, so that an image too large
+# is refused by the media library, whose message the editor shows. Uploads above
+# FILE_UPLOAD_MAX_MEMORY_SIZE are spooled to disk, not held in memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-MAX_REQUEST_SIZE = read("MAX_REQUEST_SIZE")
+MAX_REQUEST_SIZE = read("MAX_REQUEST_SIZE", default=(MEDIA_MAX_UPLOAD_MB + 2) * 1024 * 1024)
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -191,6 +200,24 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Or the library in an S3-compatible bucket (django-storages, the `.[s3]` extra). Pages link to
+# its images for years: plain public addresses, not signed ones that expire, and never a name
+# written over (each upload gets a name of its own, as on disk).
+if MEDIA_S3_BUCKET := read("MEDIA_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": read("MEDIA_S3_ENDPOINT_URL") or None,
+            "region_name": read("MEDIA_S3_REGION") or None,
+            "access_key": read("MEDIA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": read("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+            "custom_domain": read("MEDIA_S3_CUSTOM_DOMAIN") or None,
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -381,3 +381,68 @@ def test_a_stored_page_costs_no_query(django_assert_num_queries):
 
     with django_assert_num_queries(0):
         assert read("/")["X-Page-Cache"] == "hit"
+
+
+# Conditional requests ---------------------------------------------------------------------------
+
+
+def test_a_reader_asking_again_gets_a_304_without_the_page_being_read_or_rendered(
+    django_assert_num_queries, monkeypatch
+):
+    post = PostFactory()
+    first = read(post.get_absolute_url())
+    assert first["Cache-Control"] == "public, max-age=0, must-revalidate"
+    assert first["Last-Modified"]
+    stored = []
+    monkeypatch.setattr(pagecache, "_response_from_entry", lambda *a: stored.append(a))
+
+    with django_assert_num_queries(0):
+        again = read(post.get_absolute_url(), headers={"if-none-match": first["ETag"]})
+
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == first["ETag"]
+    assert stored == []  # answered before the stored page was even looked at
+
+
+def test_feeds_answer_if_modified_since_with_a_304():
+    PostFactory()
+    first = read("/feed/")
+
+    again = read("/feed/", headers={"if-modified-since": first["Last-Modified"]})
+
+    assert again.status_code == 304
+
+
+def test_a_change_gives_pages_a_new_validator(changes_committed):
+    post = PostFactory()
+    first = read(post.get_absolute_url())
+
+    with changes_committed():
+        post.title = "Un nouveau titre"
+        post.save()
+    again = read(post.get_absolute_url(), headers={"if-none-match": first["ETag"]})
+
+    assert again.status_code == 200
+    assert "Un nouveau titre" in again.content.decode()
+    assert again["ETag"] != first["ETag"]
+
+
+def test_a_page_rendered_for_one_reader_is_private_and_has_no_validator():
+    PostFactory()
+    reader = Client()
+    reader.force_login(UserFactory())
+
+    page = reader.get("/")
+
+    assert page["Cache-Control"] == "private"
+    assert "ETag" not in page
+
+
+def test_pages_are_compressed_for_readers_that_accept_it():
+    PostFactory.create_batch(3)
+
+    page = read("/", headers={"accept-encoding": "gzip"})
+
+    assert page["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in page["Vary"]

@@ -43,7 +43,9 @@ def test_an_editor_publishes_a_post_that_a_reader_finds_and_follows(browser_page
     page.get_by_role("link", name="Billets", exact=True).click()
     page.get_by_role("link", name=re.compile("Ajouter billet")).click()
     field(page, "Titre").fill(TITLE)
-    field(page, "Texte").fill(BODY)
+    # The body is written in the Markdown editor; the text goes in as pasted.
+    page.locator(".field-body .CodeMirror").click()
+    page.keyboard.insert_text(BODY)
     expect(field(page, "Identifiant d’URL")).to_have_value("semer-des-radis-en-octobre")
     expect(field(page, "Statut")).to_have_value("draft")
     page.locator(".field-tags .select2-selection").click()
