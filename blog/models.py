@@ -7,6 +7,7 @@ from django.contrib.postgres.search import (
     SearchVector,
     SearchVectorField,
 )
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import TruncMonth
@@ -275,6 +276,14 @@ class Post(models.Model):
     def get_absolute_url(self):
         return reverse_slugs("blog:post", slug=self.slug)
 
+    def clean(self):
+        super().clean()
+        slug_check_free(
+            self.slug,
+            taken_by=Page.objects.all(),
+            message=_("This address is already used by the page “%(title)s”."),
+        )
+
     @property
     def og_locale(self) -> str:
         """Return the post's language as an Open Graph locale (fr_FR)."""
@@ -314,8 +323,19 @@ def render_body(writing) -> list[MediaItem]:
     return images.items
 
 
+def slug_check_free(slug: str, *, taken_by: models.QuerySet, message: str) -> None:
+    """Refuse `slug` if a row of `taken_by` has it: posts and pages share the `/<slug>/` addresses.
+
+    `message` names the row that has it with `%(title)s`.
+    """
+    taken = taken_by.filter(slug=slug).only("title").first() if slug else None
+    if taken is not None:
+        raise ValidationError({"slug": message % {"title": taken.title}})
+
+
 class PageQuerySet(models.QuerySet):
     def published(self):
+        """Return the pages a reader may see."""
         return self.filter(status=Page.Status.PUBLISHED)
 
     def in_navigation(self):
@@ -324,6 +344,7 @@ class PageQuerySet(models.QuerySet):
             self.published()
             .filter(in_navigation=True)
             .only("title", "slug", "language", "navigation_order")
+            .order_by("navigation_order", "title", "id")
         )
 
 
@@ -380,10 +401,25 @@ class Page(models.Model):
     def get_absolute_url(self):
         return reverse_slugs("blog:page", slug=self.slug)
 
-    def get_canonical_url(self) -> str:
-        return settings.SITE_URL + reverse_slugs(
-            "blog:page", slug=self.slug, language=self.language
+    def clean(self):
+        super().clean()
+        slug_check_free(
+            self.slug,
+            taken_by=Post.objects.all(),
+            message=_("This address is already used by the post “%(title)s”."),
         )
+
+    def get_canonical_path(self) -> str:
+        """Return the page's address under its own language's prefix, whatever the reader's."""
+        return reverse_slugs("blog:page", slug=self.slug, language=self.language)
+
+    def get_canonical_url(self) -> str:
+        return settings.SITE_URL + self.get_canonical_path()
+
+    @property
+    def og_locale(self) -> str:
+        """Return the page's language as an Open Graph locale (fr_FR)."""
+        return settings.OG_LOCALES.get(self.language) or to_locale(self.language)
 
     @property
     def is_live(self) -> bool:

@@ -9,3 +9,15 @@ def posts_go_live() -> int:
     from blog.services import posts_go_live
 
     return posts_go_live()
+
+
+@shared_task
+def media_item_render(item_id: int) -> bool:
+    """Make a library image's renditions (once: a second run finds them made)."""
+    from blog.media import media_item_render
+    from blog.models import MediaItem
+
+    item = MediaItem.objects.filter(pk=item_id).first()
+    if item is None:
+        return False
+    return media_item_render(item=item)

@@ -8,6 +8,7 @@ from blog.views import POSTS_PER_PAGE
 from tests.blog.factories import (
     EditorFactory,
     MediaItemFactory,
+    PageFactory,
     PostFactory,
     TagFactory,
     UserFactory,
@@ -17,10 +18,13 @@ pytestmark = pytest.mark.django_db
 
 # Queries per page for an anonymous reader, whatever the number of posts, tags or comments.
 # The comments app adds its own fixed queries to the post page: update POST_PAGE_QUERIES then.
-HOME_PAGE_QUERIES = 3  # count for the paginator, the posts, their tags
+NAVIGATION_QUERIES = 1  # the header's pages (blog.context_processors.navigation_pages)
+HOME_PAGE_QUERIES = 3 + NAVIGATION_QUERIES  # count for the paginator, the posts, their tags
 TAG_PAGE_QUERIES = 1 + HOME_PAGE_QUERIES  # the tag, then as the home page
-SEARCH_PAGE_QUERIES = 2  # the matching posts with their number (COUNT(*) OVER ()), their tags
-POST_PAGE_QUERIES = 4  # the post, its tags, the previous and next posts (one query), its comments
+# The matching posts with their number (COUNT(*) OVER ()), their tags.
+SEARCH_PAGE_QUERIES = 2 + NAVIGATION_QUERIES
+# The post, its tags, the previous and next posts (one query), its comments.
+POST_PAGE_QUERIES = 4 + NAVIGATION_QUERIES
 
 
 def local_date(year, month, day):
@@ -49,6 +53,19 @@ def test_home_lists_published_posts_newest_first_with_excerpt_date_tags_and_comm
     assert '<time datetime="2024-03-05T12:00:00+01:00">5 mars 2024</time>' in page
     assert 'href="/tag/cuisine/" rel="tag">#Cuisine</a>' in page
     assert "0 commentaire" in page
+
+
+def test_home_tags_and_archives_never_list_pages(client):
+    tag = TagFactory(slug="jardin")
+    PostFactory(title="Le balcon", tags=[tag])
+    # Out of the navigation, so that only a listing could show its title.
+    PageFactory(title="Mentions légales", slug="mentions-legales", in_navigation=False)
+    year = timezone.localdate().year
+
+    for address in ("/", "/en/", tag.get_absolute_url(), f"/{year}/"):
+        html = client.get(address).content.decode()
+        assert "Le balcon" in html
+        assert "Mentions légales" not in html and "/mentions-legales/" not in html
 
 
 def test_home_is_paginated(client):
@@ -104,8 +121,8 @@ def test_post_page_shows_title_cover_body_tags_author_reading_time_and_neighbour
     assert '<h1 id="post-title" class="post-title" lang="fr">Le balcon</h1>' in page
     assert "<strong>tomates</strong>" in page
     assert (
-        '<img class="img-fluid" src="/media/covers/balcon.jpg" alt="Des tomates cerises sur un balcon" width="1200" height="800">'
-        in page
+        '<img class="img-fluid" src="/media/covers/balcon.jpg" width="1200" height="800" '
+        'decoding="async" alt="Des tomates cerises sur un balcon">' in page
     )
     assert "par Camille Martin" in page
     assert "3 minutes de lecture" in page
