@@ -116,7 +116,11 @@ class ActiveMarkupFinder(HTMLParser):
     def check(self, tag, attrs):
         attributes = dict(attrs)
         src = attributes.get("src") or ""
-        if tag == "script" and attributes.get("type") == "application/ld+json":
+        # Data blocks (JSON-LD, Django's json_script): inert while they stay JSON with no markup.
+        if tag == "script" and attributes.get("type") in (
+            "application/ld+json",
+            "application/json",
+        ):
             self.data_script = []
         elif tag == "script" and SAME_SITE_FILE.match(src) and MARKER not in src:
             pass  # the site's own files (the admin's scripts)
