@@ -12,7 +12,6 @@ import posixpath
 import warnings
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from xml.etree import ElementTree
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -422,22 +421,19 @@ def _replace_with_picture(parent, img, picture: Picture) -> None:
         img.attrib.clear()
         img.attrib.update(attributes)
         return
-    element = ElementTree.Element("picture")
-    ElementTree.SubElement(
-        element,
-        "source",
-        {"type": "image/webp", "srcset": picture.webp_srcset, "sizes": picture.sizes},
+    # Elements made by the tree's own factory: Markdown builds nothing else, and parses no XML.
+    element = img.makeelement("picture", {})
+    element.append(
+        img.makeelement(
+            "source",
+            {"type": "image/webp", "srcset": picture.webp_srcset, "sizes": picture.sizes},
+        )
     )
-    new_img = ElementTree.SubElement(
-        element,
-        "img",
-        {
-            **attributes,
-            "srcset": picture.fallback_srcset,
-            "sizes": picture.sizes,
-        },
+    element.append(
+        img.makeelement(
+            "img", {**attributes, "srcset": picture.fallback_srcset, "sizes": picture.sizes}
+        )
     )
-    new_img.tail = None
     element.tail = img.tail
     index = list(parent).index(img)
     parent.remove(img)
