@@ -92,7 +92,7 @@ def run(*, host: str, port: int, var_dir: Path, environ: dict) -> int:
         wait_for_web(web, host, port, stop_requested)
         console.say(
             f"Chez Soi is running on {env['SITE_URL']}/ with a task worker; emails land in "
-            f"{env['SITE_URL']}/outbox/ (sign in as the editor above). Ctrl-C stops everything."
+            f"{env['SITE_URL']}/outbox/ (sign in as the owner above). Ctrl-C stops everything."
         )
         code = supervise(web, [worker, beat], servers, stop_requested, console)
     except Stopped:

@@ -140,3 +140,22 @@ def test_load_demo_refuses_to_run_with_debug_off_unless_forced(settings):
     with pytest.raises(CommandError, match="DEBUG"):
         load_demo()
     assert not Post.objects.exists()
+
+
+def test_on_a_developers_machine_an_owner_account_can_read_the_outbox(settings):
+    settings.DEBUG = True
+
+    output = load_demo()
+
+    assert "proprietaire@chezsoi.local  password: chezsoi-demo" in output
+    owner = authenticate(username="proprietaire@chezsoi.local", password="chezsoi-demo")
+    assert owner is not None and owner.is_superuser
+
+
+def test_forced_on_a_server_the_demo_makes_no_owner(settings):
+    settings.DEBUG = False
+
+    output = load_demo(force=True)
+
+    assert "proprietaire" not in output
+    assert not get_user_model().objects.filter(is_superuser=True).exists()

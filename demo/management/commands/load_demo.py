@@ -23,6 +23,9 @@ from demo.content import DEMO_COMMENTS, DEMO_PAGES, DEMO_POSTS, DEMO_TAGS
 EDITOR_USERNAME = "editeur"
 EDITOR_EMAIL = "editeur@chezsoi.local"
 EDITOR_PASSWORD = "chezsoi-demo"  # noqa: S105 -- a demo account, printed on purpose
+# The site owner, on a developer's machine only (DEBUG): the one who may read the outbox.
+OWNER_USERNAME = "proprietaire"
+OWNER_EMAIL = "proprietaire@chezsoi.local"
 
 
 class Command(BaseCommand):
@@ -45,13 +48,15 @@ class Command(BaseCommand):
             site_sync()
             editors_group_sync()
             editor = self.editor()
+            # Never with --force on a server: an owner with a published password owns the site.
+            owner = self.owner() if settings.DEBUG else None
             tags = self.tags()
             for entry in DEMO_POSTS:
                 self.post(entry, author=editor, tags=tags)
             for entry in DEMO_PAGES:
                 self.page(entry, author=editor)
             self.comments(editor)
-        self.report(editor)
+        self.report(editor, owner)
 
     def editor(self):
         user, created = get_user_model().objects.get_or_create(
@@ -69,6 +74,19 @@ class Command(BaseCommand):
         user.groups.add(Group.objects.get(name=EDITORS_GROUP))
         EmailAddress.objects.get_or_create(
             user=user, email=EDITOR_EMAIL, defaults={"verified": True, "primary": True}
+        )
+        return user
+
+    def owner(self):
+        user, created = get_user_model().objects.get_or_create(
+            username=OWNER_USERNAME,
+            defaults={"email": OWNER_EMAIL, "is_staff": True, "is_superuser": True},
+        )
+        if created:
+            user.set_password(EDITOR_PASSWORD)
+            user.save()
+        EmailAddress.objects.get_or_create(
+            user=user, email=OWNER_EMAIL, defaults={"verified": True, "primary": True}
         )
         return user
 
@@ -147,7 +165,7 @@ class Command(BaseCommand):
             written = min(post.published_at + timedelta(hours=5 * number), timezone.now())
             Comment.objects.filter(pk=comment.pk).update(created_at=written)
 
-    def report(self, editor):
+    def report(self, editor, owner=None):
         posts = Post.objects.all()
         live = posts.published().count()
         scheduled = posts.filter(status=Post.Status.PUBLISHED).count() - live
@@ -163,6 +181,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Site:     {settings.SITE_URL}/")
         self.stdout.write(f"Admin:    {settings.SITE_URL}{reverse('admin:index')}")
         self.stdout.write(f"Editor:   {EDITOR_EMAIL}  password: {password}")
+        if owner is not None:
+            password = EDITOR_PASSWORD if owner.check_password(EDITOR_PASSWORD) else "(changed)"
+            self.stdout.write(f"Owner:    {OWNER_EMAIL}  password: {password}")
 
 
 def cover_image(color: str) -> bytes:
