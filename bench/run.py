@@ -9,6 +9,7 @@ import shutil
 import string
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -65,6 +66,9 @@ class Page:
     path: str
     load: bool = True  # measured under load; otherwise only its queries are counted
     ceiling: bool = False  # a trivial page the others are compared to
+    # Asked again with the validator of an earlier answer (If-None-Match): the 304 path, which
+    # exists with the page cache on only.
+    revalidated: bool = False
 
 
 @dataclass
@@ -162,6 +166,7 @@ def pages_measured() -> list[Page]:
         Page("post, 0 comments", post(seed.NO_COMMENTS_SLUG), load=False),
         Page("post, 50 comments", post(seed.FEW_COMMENTS_SLUG)),
         Page("post, 500 comments", post(seed.MANY_COMMENTS_SLUG)),
+        Page("post, 50 comments, 304", post(seed.FEW_COMMENTS_SLUG), revalidated=True),
         Page("RSS feed", reverse("blog:feed_rss")),
         Page("search", f"{reverse('blog:search')}?q={seed.SEARCH_TERMS.replace(' ', '+')}"),
         Page("/healthz", reverse("healthz"), ceiling=True),
@@ -171,7 +176,7 @@ def pages_measured() -> list[Page]:
 
 def count_queries(pages) -> dict[str, dict[str, int]]:
     """Return each page's query count at 1,000 posts, at 10 posts, and once cached."""
-    counted = [page for page in pages if not page.ceiling]
+    counted = [page for page in pages if not page.ceiling and not page.revalidated]
     with override_settings(PAGE_CACHE_ENABLED=False):
         queries = {"1,000 posts": queries_per_page(counted)}
     with override_settings(PAGE_CACHE_ENABLED=False), transaction.atomic():
@@ -206,13 +211,17 @@ def measure_pages(pages, *, cached: bool) -> dict[str, Load]:
     loads = {}
     with gunicorn(cached=cached) as (address, server_pid):
         for page in pages:
-            if not page.load:
+            if not page.load or (page.revalidated and not cached):
                 continue
             url = address + page.path
-            page_check(url, cached=cached and not page.ceiling)
-            wrk(url, WARM_UP)
+            headers = []
+            if page.revalidated:
+                headers = [f"If-None-Match: {not_modified_check(url)}"]
+            else:
+                page_check(url, cached=cached and not page.ceiling)
+            wrk(url, WARM_UP, headers=headers)
             before = cpu_sample(server_pid)
-            load = wrk(url, DURATION)
+            load = wrk(url, DURATION, headers=headers)
             load.cpu_ms = cpu_spent(before, cpu_sample(server_pid), load.requests)
             loads[page.label] = load
             print(
@@ -367,7 +376,29 @@ def page_check(url: str, *, cached: bool):
         raise BenchmarkError(f"{url} answered {status}, page cache: {source}.")
 
 
-def wrk(url: str, seconds: int) -> Load:
+def not_modified_check(url: str) -> str:
+    """Return the ETag of `url`; fail unless asking again with it answers 304."""
+    # The benchmark's own server on loopback, over http.
+    cookie = f"{settings.CSRF_COOKIE_NAME}={READER_CSRF_SECRET}"
+    first = urllib.request.Request(url, headers={"Cookie": cookie})  # noqa: S310
+    with urllib.request.urlopen(first, timeout=30) as response:  # noqa: S310
+        etag = response.headers["ETag"]
+    if etag is None:
+        raise BenchmarkError(f"{url} sent no ETag: is the page cache on?")
+    again = urllib.request.Request(  # noqa: S310
+        url, headers={"Cookie": cookie, "If-None-Match": etag}
+    )
+    try:
+        with urllib.request.urlopen(again, timeout=30) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as error:  # urllib raises on 304
+        status = error.code
+    if status != 304:
+        raise BenchmarkError(f"{url} answered {status} to If-None-Match, not 304.")
+    return etag
+
+
+def wrk(url: str, seconds: int, *, headers=()) -> Load:
     """Load `url` with wrk for `seconds` and return what it measured."""
     output = subprocess.run(  # noqa: S603
         [
@@ -380,6 +411,7 @@ def wrk(url: str, seconds: int) -> Load:
             # A reader who has been here before, as most page views are: the CSRF cookie their
             # first page set (each request without it would draw a new CSRF secret).
             f"--header=Cookie: {settings.CSRF_COOKIE_NAME}={READER_CSRF_SECRET}",
+            *(f"--header={header}" for header in headers),
             url,
         ],
         capture_output=True,
@@ -534,7 +566,7 @@ def load_table(pages, loads: dict[str, Load], *, cached: bool) -> list[str]:
         "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for page in pages:
-        if not page.load:
+        if page.label not in loads:
             continue
         load = loads[page.label]
         errors = f" ({load.errors} errors)" if load.errors else ""

@@ -151,3 +151,20 @@ def test_the_commenting_table_shows_the_rate_latencies_and_checks():
 
     assert "| 4 (+ 16 warm-up) | 4 | 8 | 20.0 ms | 90.0 ms | 20 | 20 | 20 | 12 s more |" in table
     assert "after 300 ms; 2 workers." in table
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_304_path_is_checked_before_it_is_measured(live_server, settings):
+    from blog import pagecache
+    from tests.blog.factories import PostFactory
+
+    settings.PAGE_CACHE_ENABLED = True
+    pagecache.content_version_renew()
+    post = PostFactory()
+
+    etag = bench.not_modified_check(live_server.url + post.get_absolute_url())
+
+    assert etag.startswith('"')
+    settings.PAGE_CACHE_ENABLED = False  # no validator, no 304: the benchmark says so
+    with pytest.raises(BenchmarkError, match="no ETag"):
+        bench.not_modified_check(live_server.url + post.get_absolute_url())
