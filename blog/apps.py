@@ -15,6 +15,21 @@ def _set_up_after_migrate(sender, apps=global_apps, **kwargs):
     editors_group_sync(apps=apps)
     if sender.label == "blog":
         site_sync(apps=apps)
+        revisions_baseline_create()
+
+
+def revisions_baseline_create():
+    """Keep a first revision of every post and page that has none (written before revisions
+    existed, or by code outside the admin): its first edit can then be undone."""
+    from django.core.management import call_command
+
+    call_command(
+        "createinitialrevisions",
+        "blog.Post",
+        "blog.Page",
+        comment="Initial version.",
+        verbosity=0,
+    )
 
 
 class BlogConfig(AppConfig):

@@ -1,7 +1,9 @@
 """The media library: images uploaded by editors, checked, stripped of metadata, resized.
 
 `media_item_upload` stores an editor's image (the admin and the post editor call it);
-`media_item_render` makes its renditions, in the worker; `MediaImages` is the Markdown extension
+`media_item_render` makes its renditions, in the worker, and `media_items_render_pending` hands it
+again what a lost task left undone; `media_item_update` changes an image's words where readers see
+them; `MediaImages` is the Markdown extension
 that gives a body's library images their sizes, renditions and lazy loading when a post or page
 is saved, and `picture_of` what the cover's template needs.
 """
@@ -11,6 +13,7 @@ import math
 import posixpath
 import warnings
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -19,13 +22,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from blog import pagecache, tasks
-from blog.models import MediaItem, Page, Post
+from blog.models import MediaItem
 
 MEGABYTE = 1024 * 1024
 # Pillow's names of the formats accepted; MPO is the JPEG that phones write (a photo plus a
@@ -37,6 +41,17 @@ WEBP_QUALITY = 80
 # The post column (static/css/site.css): the page is 46rem (736 px) at most, less the container's
 # 0.75rem of padding each side. A 390-px phone needs 366 px and picks the 480w rendition.
 POST_COLUMN_SIZES = "(max-width: 736px) calc(100vw - 24px), 712px"
+# An item still without renditions this long after its upload had its task lost (broker down).
+RENDER_GRACE = timedelta(minutes=5)
+# What Pillow reads into `info` that tells about the photo or its author rather than its pixels.
+METADATA_KEYS = (
+    "exif",
+    "xmp",
+    "XML:com.adobe.xmp",
+    "comment",
+    "photoshop",
+    "Raw profile type exif",
+)
 
 
 def media_item_upload(
@@ -159,6 +174,11 @@ def _stripped(image: Image.Image) -> tuple[bytes, tuple[int, int]]:
     image_format = "JPEG" if image.format == "MPO" else image.format
     options = {"icc_profile": icc_profile} if icc_profile else {}
     if _frame_count(image) > 1:
+        # The first frame's `info` is written with the animation: a GIF would keep its comment.
+        for key in METADATA_KEYS:
+            image.info.pop(key, None)
+        if image_format == "GIF":
+            options["comment"] = b""
         image.save(output, format=image_format, save_all=True, **options)
         return output.getvalue(), image.size
     upright = ImageOps.exif_transpose(image)
@@ -179,14 +199,21 @@ def _stripped(image: Image.Image) -> tuple[bytes, tuple[int, int]]:
 
 def media_item_render(*, item: MediaItem) -> bool:
     """Make the item's renditions and show them on its posts and pages; False if it had them."""
-    if item.renditions:
+    if item.rendered_at is not None:
         return False
-    with item.file.open("rb") as stored:
-        image = Image.open(io.BytesIO(stored.read()))
-        image.load()
+    image = _original(item)
+    if _has_metadata(image):
+        # Not uploaded through media_item_upload (a cover converted by migration 0006).
+        image = _original_stripped(item)
+        if image is None:
+            return False
     if _frame_count(image) > 1:
         # Resizing an animation would keep only its first frame: it is shown as it was uploaded.
-        return False
+        return bool(
+            MediaItem.objects.filter(pk=item.pk, rendered_at=None).update(
+                rendered_at=timezone.now()
+            )
+        )
     renditions = []
     for width in rendition_widths(image.width):
         resized = _resized(image, width)
@@ -199,15 +226,71 @@ def media_item_render(*, item: MediaItem) -> bool:
                 ),
             }
         )
+    rendered_at = timezone.now()
     with transaction.atomic():
-        claimed = MediaItem.objects.filter(pk=item.pk, renditions=[]).update(renditions=renditions)
+        claimed = MediaItem.objects.filter(pk=item.pk, rendered_at=None).update(
+            renditions=renditions, rendered_at=rendered_at
+        )
         if not claimed:
             # Another run stored its renditions first: these copies are not needed.
             transaction.on_commit(lambda: _delete_files(renditions))
             return False
-        item.renditions = renditions
+        item.renditions, item.rendered_at = renditions, rendered_at
         _show_everywhere(item)
     return True
+
+
+def media_items_render_pending() -> int:
+    """Queue again the renditions of items whose task was lost; return how many were queued."""
+    pending = MediaItem.objects.filter(
+        rendered_at=None, uploaded_at__lt=timezone.now() - RENDER_GRACE
+    ).values_list("pk", flat=True)
+    count = 0
+    for item_id in pending:
+        # Twice queued is harmless: the second run finds the renditions made.
+        tasks.media_item_render.delay(item_id)
+        count += 1
+    return count
+
+
+def _original(item: MediaItem) -> Image.Image:
+    with item.file.open("rb") as stored:
+        image = Image.open(io.BytesIO(stored.read()))
+        image.load()
+    return image
+
+
+def _has_metadata(image: Image.Image) -> bool:
+    return (
+        bool(image.getexif())
+        or any(key in image.info for key in METADATA_KEYS)
+        or bool(getattr(image, "text", None))  # PNG text chunks
+    )
+
+
+def _original_stripped(item: MediaItem) -> Image.Image | None:
+    """Store the item's original again without its metadata, under the same name (its address
+    is in bodies); return it, or None if the item is gone."""
+    with transaction.atomic():
+        # One run at a time: a second one waits, then finds the original already stripped.
+        locked = MediaItem.objects.select_for_update().filter(pk=item.pk).first()
+        if locked is None:
+            return None
+        item.file.name, item.width, item.height = locked.file.name, locked.width, locked.height
+        image = _original(item)
+        if not _has_metadata(image):
+            return image
+        data, (width, height) = _stripped(image)
+        name = item.file.name
+        # A copy first: were the worker to die between deleting and saving, the image remains.
+        stem, extension = posixpath.splitext(name)
+        copy = default_storage.save(f"{stem}-stripped{extension}", ContentFile(data))
+        default_storage.delete(name)
+        stored = default_storage.save(name, ContentFile(data))
+        default_storage.delete(copy)
+        MediaItem.objects.filter(pk=item.pk).update(file=stored, width=width, height=height)
+        item.file.name, item.width, item.height = stored, width, height
+    return Image.open(io.BytesIO(data))
 
 
 def rendition_widths(original_width: int) -> list[int]:
@@ -285,51 +368,29 @@ def _delete_item_files(items: list[MediaItem]) -> None:
         _delete_files(item.renditions)
 
 
+def media_item_update(*, item: MediaItem, alt_text: str, caption: str) -> MediaItem:
+    """Change an item's alternative text and caption, on the pages that show it too."""
+    item.alt_text, item.caption = alt_text, caption
+    with transaction.atomic():
+        item.save(update_fields=["alt_text", "caption"])
+        # A body image without alt text of its own has the library's, written into its HTML.
+        _show_everywhere(item)
+    return item
+
+
 def _show_everywhere(item: MediaItem) -> None:
     """Render again the posts and pages that show the item, so their HTML has its renditions."""
     # Saved field by field: a new rendition of an image is not an update of the post
     # (`updated_at`, shown to readers and in the sitemap, stays as it was).
     rendered = ["body_html", "word_count"]
-    for post in item.posts.all():
+    # Locked as they are read: an editor saving a post meanwhile waits, and their body is not
+    # overwritten with HTML rendered from the one before.
+    for post in item.posts.select_for_update(of=("self",)):
         post.save(update_fields=[*rendered, "summary"])
-    for page in item.pages.all():
+    for page in item.pages.select_for_update(of=("self",)):
         page.save(update_fields=rendered)
     # The covers are drawn by the post template from the item itself.
     pagecache.content_changed()
-
-
-# Where images are shown -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Use:
-    """A post or page showing a library image, in its body or as its cover."""
-
-    item: MediaItem
-    writing: Post | Page
-    as_cover: bool = False
-
-
-def media_item_uses(items) -> list[Use]:
-    """Return where the items are shown (three queries, whatever their number)."""
-    ids = [item.pk for item in items]
-    uses = [
-        Use(link.mediaitem, link.post)
-        for link in Post.media.through.objects.filter(mediaitem__in=ids).select_related(
-            "mediaitem", "post"
-        )
-    ]
-    uses += [
-        Use(link.mediaitem, link.page)
-        for link in Page.media.through.objects.filter(mediaitem__in=ids).select_related(
-            "mediaitem", "page"
-        )
-    ]
-    uses += [
-        Use(post.cover, post, as_cover=True)
-        for post in Post.objects.filter(cover__in=ids).select_related("cover")
-    ]
-    return sorted(uses, key=lambda use: (str(use.item), use.writing.title))
 
 
 # Showing images -----------------------------------------------------------------------------

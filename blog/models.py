@@ -1,4 +1,5 @@
 import math
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.search import (
@@ -22,6 +23,15 @@ from core.urls import reverse_slugs
 WORDS_READ_PER_MINUTE = 230
 
 
+@dataclass(frozen=True)
+class MediaUse:
+    """A post or page showing a library image, in its body or as its cover."""
+
+    item: "MediaItem"
+    writing: "Post | Page"
+    as_cover: bool = False
+
+
 class MediaItemQuerySet(models.QuerySet):
     def search(self, terms: str):
         """Return items whose file name, alt text or caption contains `terms`."""
@@ -29,13 +39,36 @@ class MediaItemQuerySet(models.QuerySet):
             Q(file__icontains=terms) | Q(alt_text__icontains=terms) | Q(caption__icontains=terms)
         )
 
+    def uses(self) -> list[MediaUse]:
+        """Return where the items are shown (three queries, whatever their number)."""
+        ids = self.values("pk")
+        uses = [
+            MediaUse(link.mediaitem, link.post)
+            for link in Post.media.through.objects.filter(mediaitem__in=ids).select_related(
+                "mediaitem", "post"
+            )
+        ]
+        uses += [
+            MediaUse(link.mediaitem, link.page)
+            for link in Page.media.through.objects.filter(mediaitem__in=ids).select_related(
+                "mediaitem", "page"
+            )
+        ]
+        uses += [
+            MediaUse(post.cover, post, as_cover=True)
+            for post in Post.objects.filter(cover__in=ids).select_related("cover")
+        ]
+        return sorted(uses, key=lambda use: (str(use.item), use.writing.title))
+
 
 class MediaItem(models.Model):
     """An image of the media library: the original (metadata stripped) and its renditions.
 
     `renditions` lists what `blog.media.media_item_render` made, smallest first:
     `[{"width": 480, "webp": "library/2026/12/photo-480.webp", "fallback": "library/…-480.jpg"}]`;
-    empty until the worker has made them, when pages show the original.
+    empty until the worker has made them, when pages show the original. `rendered_at` says when
+    it did: an animation is done with none; an item still without it is queued again by
+    `blog.media.media_items_render_pending`.
     """
 
     file = models.ImageField(
@@ -51,6 +84,7 @@ class MediaItem(models.Model):
     width = models.PositiveIntegerField(_("width"), default=0, editable=False)
     height = models.PositiveIntegerField(_("height"), default=0, editable=False)
     renditions = models.JSONField(default=list, blank=True, editable=False)
+    rendered_at = models.DateTimeField(_("rendered"), null=True, blank=True, editable=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -74,7 +108,10 @@ class MediaItem(models.Model):
 
     def save(self, *args, **kwargs):
         if self.file and not (self.width and self.height):
-            self.width, self.height = self.file.width, self.file.height
+            try:
+                self.width, self.height = self.file.width or 0, self.file.height or 0
+            except OSError:
+                pass  # a file gone missing (an old cover): the row stays, without a size
         super().save(*args, **kwargs)
 
     @property
@@ -323,11 +360,24 @@ def render_body(writing) -> list[MediaItem]:
     return images.items
 
 
+# First segments of the site's own addresses, which a post or page at `/<slug>/` would never reach
+# (an all-digit slug is a year's archive).
+RESERVED_SLUGS = {
+    "accounts", "admin", "archives", "comments", "en", "feed", "fr", "healthz", "i18n", "media",
+    "newsletter", "outbox", "preview", "search", "static", "tag",
+}  # fmt: skip
+
+
 def slug_check_free(slug: str, *, taken_by: models.QuerySet, message: str) -> None:
     """Refuse `slug` if a row of `taken_by` has it: posts and pages share the `/<slug>/` addresses.
+    Refuse the site's own addresses too.
 
     `message` names the row that has it with `%(title)s`.
     """
+    if slug in RESERVED_SLUGS or slug.isdigit():
+        raise ValidationError(
+            {"slug": _("This address belongs to the site itself: choose another one.")}
+        )
     taken = taken_by.filter(slug=slug).only("title").first() if slug else None
     if taken is not None:
         raise ValidationError({"slug": message % {"title": taken.title}})

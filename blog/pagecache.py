@@ -67,6 +67,8 @@ _reader_fields: dict[
     str, tuple[re.Pattern[bytes], Callable[[str], str | None], Callable[[str], str]]
 ] = {}
 _change_moment_sources: list[Callable[[], datetime | None]] = []
+# Seconds the registered reader fields stay valid in a copy a reader keeps (a form's signed time).
+_reader_field_lifetimes: list[int] = []
 
 
 def reader_field_register(
@@ -74,14 +76,21 @@ def reader_field_register(
     pattern: re.Pattern[bytes],
     key_of: Callable[[str], str | None],
     fill: Callable[[str], str],
+    *,
+    lifetime: int | None = None,
 ):
     """Have each reader get a fresh value where `pattern`'s group 1 matches in a stored page.
 
     When the page is stored, `key_of` turns the value found into what the fresh one is made from
     (None: not ours, left as it is); each reader is then served `fill(key)`. The comment form's
     signed time, for one, must be the time this reader was shown the form.
+
+    A value valid for `lifetime` seconds makes pages' validators change at least every half of
+    it, so that a reader's browser never keeps reusing (304) a copy whose value has expired.
     """
     _reader_fields[name] = (pattern, key_of, fill)
+    if lifetime:
+        _reader_field_lifetimes.append(lifetime)
 
 
 def cached_view_register(view_name: str) -> None:
@@ -141,7 +150,7 @@ class PageCacheMiddleware:
             logger.warning("Page cache unavailable; page rendered.", exc_info=True)
             return None
         not_modified = get_conditional_response(
-            request, etag=_etag(version), last_modified=version // 1_000_000_000
+            request, etag=_etag(version), last_modified=_validator_moment(version)
         )
         if not_modified is not None:
             _validators_set(not_modified, version)
@@ -195,14 +204,24 @@ def _page_key(request) -> str | None:
     return "pagecache:page:" + hashlib.sha256(address.encode()).hexdigest()
 
 
+def _validator_moment(version: int) -> int:
+    """Return the moment (seconds) a page of `version` is dated: when the content last changed,
+    or, if later, when the current period of the reader fields' lifetime began."""
+    changed = version // 1_000_000_000
+    if not _reader_field_lifetimes:
+        return changed
+    period = max(1, min(_reader_field_lifetimes) // 2)
+    return max(changed, int(time.time()) // period * period)
+
+
 def _etag(version: int) -> str:
-    return f'"{version:x}"'
+    return f'"{version:x}-{_validator_moment(version):x}"'
 
 
 def _validators_set(response, version: int) -> None:
     """Mark a shared page with the content version; caches may keep it but must ask again."""
     response["ETag"] = _etag(version)
-    response["Last-Modified"] = http_date(version // 1_000_000_000)
+    response["Last-Modified"] = http_date(_validator_moment(version))
     patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
 
 

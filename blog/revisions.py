@@ -180,6 +180,7 @@ def revision_restore(*, version: Version, user) -> models.Model:
                 value = None
         setattr(obj, field.attname, value)
     obj.validate_unique()
+    obj.clean()  # posts and pages share addresses: a slug a page has taken since is refused
     with reversion.create_revision():
         reversion.set_user(user)
         reversion.set_comment(restored_message(version))

@@ -1,6 +1,6 @@
-from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.utils import translation
+from django.db.models import Max
+from django.urls import reverse
 
 from blog.models import Page, Post, Tag
 
@@ -31,16 +31,46 @@ class PageSitemap(Sitemap):
         return page.get_canonical_path()
 
 
-class TagSitemap(Sitemap):
+class TranslatedSitemap(Sitemap):
+    """Pages of the interface that exist under every language's prefix, each listed in each one.
+
+    Django writes one `<url>` per language, each with `xhtml:link` alternates to the others and an
+    x-default (the site's language, at the root).
+    """
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class ListSitemap(TranslatedSitemap):
+    changefreq = "daily"
+
+    def items(self):
+        return ["blog:home", "blog:archives"]
+
+    def location(self, name):
+        return reverse(name)
+
+    def lastmod(self, name):
+        # Both list every published post: they change when the latest one does.
+        if not hasattr(self, "_latest"):
+            self._latest = Post.objects.published().aggregate(latest=Max("updated_at"))["latest"]
+        return self._latest
+
+
+class TagSitemap(TranslatedSitemap):
     changefreq = "weekly"
 
     def items(self):
-        return Tag.objects.in_use()
+        # Filtered on the same relation as in_use(): the latest of the tag's published posts.
+        return Tag.objects.in_use().annotate(latest=Max("posts__updated_at"))
+
+    def lastmod(self, tag):
+        return tag.latest
 
     def location(self, tag):
-        # One address per tag, whatever language the robot's headers ask for.
-        with translation.override(settings.LANGUAGE_CODE):
-            return tag.get_absolute_url()
+        return tag.get_absolute_url()
 
 
-sitemaps = {"posts": PostSitemap, "pages": PageSitemap, "tags": TagSitemap}
+sitemaps = {"lists": ListSitemap, "posts": PostSitemap, "pages": PageSitemap, "tags": TagSitemap}

@@ -21,3 +21,11 @@ def media_item_render(item_id: int) -> bool:
     if item is None:
         return False
     return media_item_render(item=item)
+
+
+@shared_task
+def media_items_render_pending() -> int:
+    """Queue again the renditions whose task was lost (periodic)."""
+    from blog.media import media_items_render_pending
+
+    return media_items_render_pending()

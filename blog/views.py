@@ -42,15 +42,17 @@ def archive_year(request, year):
 
 
 def archive_month(request, year, month):
+    first_day = _first_day(year, month)
     posts = Post.objects.for_listing().filter(published_at__year=year, published_at__month=month)
-    context = {"year": year, "month": _first_day(year, month), "page": _paginated(request, posts)}
+    context = {"year": year, "month": first_day, "page": _paginated(request, posts)}
     return render(request, "blog/archive.html", context)
 
 
 def _first_day(year, month):
+    """Return the month's first day; 404 for a month no calendar has (0, 13, year 10000, 2**31)."""
     try:
         return datetime.date(year, month, 1)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise Http404 from None
 
 

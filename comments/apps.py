@@ -1,6 +1,7 @@
 import re
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 # The comment form is signed with the time it was shown, to tell robots that answer at once.
@@ -23,5 +24,6 @@ class CommentsConfig(AppConfig):
             FORM_ISSUED_FIELD,
             key_of=tokens.form_issued_post,
             fill=lambda post_id: tokens.form_issued_token(int(post_id)),
+            lifetime=settings.COMMENTS_FORM_MAX_AGE,
         )
         pagecache.change_moment_source_register(moderation.next_closing_at)

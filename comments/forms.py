@@ -100,6 +100,8 @@ class CommentForm(forms.Form):
         label=_("Website"),
         required=False,
         assume_scheme="https",
+        # Text, not type=url: browsers refuse "alice.example.net", which the field completes.
+        widget=forms.TextInput(attrs={"inputmode": "url"}),
         error_messages={"invalid": _("Enter a web address such as https://example.org.")},
     )
     body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 6}))

@@ -97,7 +97,11 @@ class Comment(models.Model):
     )
     depth = models.PositiveSmallIntegerField(default=1, editable=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("account"),
     )
     author_name = models.CharField(_("name"), max_length=80)
     author_email = models.EmailField(_("email"))
@@ -262,7 +266,8 @@ class ModerationDecision(models.Model):
         verbose_name_plural = _("moderation decisions")
 
     def __str__(self):
-        return f"{self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+        # In the site's time zone, as the row's date column beside it in the admin's history.
+        return f"{self.get_action_display()} ({timezone.localtime(self.created_at):%Y-%m-%d %H:%M})"
 
 
 class ModerationEmail(models.Model):

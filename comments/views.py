@@ -16,9 +16,12 @@ from comments.forms import CommentEditForm, CommentForm
 from comments.models import Comment
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def post_comment(request, post_id):
     post = get_object_or_404(Post.objects.for_detail(), pk=post_id)
+    if request.method == "GET":
+        # A reload, or the address typed again after a refused comment: back to the form.
+        return HttpResponseRedirect(post.get_absolute_url() + "#respond")
     if not moderation.comments_open(post):
         return render(request, "comments/closed.html", {"post": post}, status=403)
     if settings.COMMENTS_REQUIRE_LOGIN and not request.user.is_authenticated:

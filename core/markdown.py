@@ -1,11 +1,15 @@
-"""Turn Markdown into HTML that is safe to show: every rendered fragment goes through nh3."""
+"""Turn Markdown into HTML that is safe to show: every rendered fragment goes through nh3, then
+loses the characters XML 1.0 forbids (core/text.py), which nh3 decodes from references like `&#1;`."""
 
+import html as html_module
 import re
 
 import markdown
 import nh3
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
+
+from core.text import xml_safe
 
 POST_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "figcaption",
@@ -45,12 +49,14 @@ def render_post_markdown(text: str, *, extensions=()) -> str:
         extensions=["extra", "sane_lists", "smarty", "toc", *extensions],
         output_format="html",
     )
-    return nh3.clean(
-        html,
-        tags=POST_TAGS,
-        attributes=POST_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel=None,
+    return xml_safe(
+        nh3.clean(
+            html,
+            tags=POST_TAGS,
+            attributes=POST_ATTRIBUTES,
+            url_schemes=URL_SCHEMES,
+            link_rel=None,
+        )
     )
 
 
@@ -61,12 +67,14 @@ def render_user_markdown(text: str) -> str:
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
     html = md.convert(text)
-    return nh3.clean(
-        html,
-        tags=USER_TAGS,
-        attributes=USER_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel=USER_LINK_REL,
+    return xml_safe(
+        nh3.clean(
+            html,
+            tags=USER_TAGS,
+            attributes=USER_ATTRIBUTES,
+            url_schemes=URL_SCHEMES,
+            link_rel=USER_LINK_REL,
+        )
     )
 
 
@@ -84,5 +92,7 @@ def summary_of(html: str, words: int = 40) -> str:
 
 
 def plain_text(html: str) -> str:
-    """Return the visible words of an HTML fragment, whitespace folded."""
-    return re.sub(r"\s+", " ", strip_tags(html)).strip()
+    """Return the visible words of an HTML fragment, whitespace folded, entities decoded once."""
+    # Plain text, not HTML: "&lt;script&gt;" in the source is the words "<script>", which the
+    # templates escape when they show them.
+    return re.sub(r"\s+", " ", html_module.unescape(strip_tags(html))).strip()

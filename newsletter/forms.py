@@ -18,7 +18,12 @@ def consent_notice() -> str:
 
 
 class SubscribeForm(forms.Form):
-    email = forms.EmailField(label=_("Email address"), max_length=254)
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        # Django's own message says "adresse de courriel" in French; the site says "adresse e-mail".
+        error_messages={"invalid": _("Enter an email address such as name@example.org.")},
+    )
     language = forms.ChoiceField(label=_("Language of the emails"), choices=settings.LANGUAGES)
     # A honeypot: hidden from people, filled in by robots that fill in everything.
     website = forms.CharField(label=_("Leave this field empty"), required=False)

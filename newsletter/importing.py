@@ -1,4 +1,9 @@
-"""Read a subscribers CSV file; every row is checked before anything is written."""
+"""Read a subscribers CSV file; every row is checked before anything is written.
+
+Two layouts are read: email, language, consent_source, consent_date (a list from elsewhere), and
+the admin's own export (email, language, status, signed_up, confirmed, left), so that an exported
+file can be imported back.
+"""
 
 import csv
 import io
@@ -13,7 +18,15 @@ from django.utils.translation import gettext as _
 
 from newsletter.models import normalize_email
 
-COLUMNS = ("email", "language", "consent_source", "consent_date")
+COLUMNS = ("email", "language", "consent_source", "consent_date", "status", "confirmed")
+# The consent source recorded for a confirmed row of the admin's export: its date is "confirmed".
+EXPORT_CONSENT_SOURCE = "export of this site (confirmed subscription)"
+# The statuses of the export (Subscriber.Status); those who left or bounced are never taken back.
+PENDING, CONFIRMED = "pending", "confirmed"
+NO_LONGER_SUBSCRIBED = ("unsubscribed", "suppressed")
+# A cell starting with one of these is a formula to spreadsheets: the export writes a quote before
+# it (admin/subscribers.py), the import takes the quote off.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 100_000
 
 
@@ -24,6 +37,8 @@ class ImportRow:
     language: str
     consent_source: str = ""
     consent_date: date | None = None
+    # A row of the export for someone who left or bounced: never subscribed again, only reported.
+    no_longer_subscribed: bool = False
 
 
 @dataclass
@@ -31,6 +46,7 @@ class ImportResult:
     confirmed: int = 0
     pending: int = 0
     already_known: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -62,7 +78,7 @@ def read_subscribers_csv(raw: bytes) -> tuple[list[ImportRow], list[RowError]]:
         if len(rows) + len(errors) >= MAX_ROWS:
             errors.append(RowError(line, _("Too many rows; split the file.")))
             break
-        values = {column: (record.get(column) or "").strip() for column in COLUMNS}
+        values = {column: _cell(record.get(column)) for column in COLUMNS}
         if not any(values.values()):
             continue
         row, problem = _read_row(line, values)
@@ -80,6 +96,13 @@ def read_subscribers_csv(raw: bytes) -> tuple[list[ImportRow], list[RowError]]:
     return rows, []
 
 
+def _cell(value: str | None) -> str:
+    value = (value or "").strip()
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def _read_row(line: int, values: dict[str, str]) -> tuple[ImportRow | None, str]:
     email = normalize_email(values["email"])
     try:
@@ -91,7 +114,16 @@ def _read_row(line: int, values: dict[str, str]) -> tuple[ImportRow | None, str]
         return None, _("Unknown language “%(language)s” (fr or en).") % {
             "language": values["language"]
         }
+    status = values["status"].lower()
+    if status not in ("", PENDING, CONFIRMED, *NO_LONGER_SUBSCRIBED):
+        return None, _(
+            "Unknown status “%(status)s” (pending, confirmed, unsubscribed or suppressed)."
+        ) % {"status": values["status"]}
+    if status in NO_LONGER_SUBSCRIBED:
+        return ImportRow(line, email, language, no_longer_subscribed=True), ""
     source, raw_date = values["consent_source"], values["consent_date"]
+    if status == CONFIRMED and not (source or raw_date) and values["confirmed"]:
+        source, raw_date = EXPORT_CONSENT_SOURCE, values["confirmed"]
     if bool(source) != bool(raw_date):
         return None, _("Give both the consent source and its date, or neither.")
     consent_date = None
@@ -109,4 +141,6 @@ def _parse_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        return datetime.fromisoformat(value).date()
+        moment = datetime.fromisoformat(value)
+    # The export writes times in UTC: the day is the site's, as everywhere else.
+    return timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()

@@ -1,8 +1,11 @@
 """Editors' accounts: one rate-limited sign-in for site and admin, optional 2FA the admin can require."""
 
+import io
+import re
 import time
 
 import pytest
+from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import (
     TOTP,
@@ -11,6 +14,8 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
 )
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -38,6 +43,13 @@ def sign_in(client: Client, user, password: str = DEFAULT_PASSWORD, next_url: st
 
 def is_signed_in(client: Client) -> bool:
     return "_auth_user_id" in client.session
+
+
+def confirmed_reader(**fields):
+    """Return a reader who signed up and followed the link in the confirmation email."""
+    reader = UserFactory(**fields)
+    EmailAddress.objects.create(user=reader, email=reader.email, verified=True, primary=True)
+    return reader
 
 
 @pytest.fixture
@@ -125,9 +137,10 @@ def test_when_required_staff_without_authenticator_are_sent_to_set_one_up(client
 
 def test_a_reader_without_staff_status_is_not_asked_for_two_factor(client, settings):
     settings.STAFF_REQUIRE_MFA = True
-    reader = UserFactory()
+    reader = confirmed_reader()
     sign_in(client, reader)
 
+    assert is_signed_in(client)
     assert client.get(reverse("blog:home")).status_code == 200
     assert client.get("/admin/", follow=True).status_code == 403
 
@@ -183,3 +196,92 @@ def test_a_password_reset_email_leaves_through_the_sites_mail_pipeline(client, m
 
     assert [message.to for message in sent] == [["lectrice@example.org"]]
     assert [message.to for message in outbox.outbox] == [["lectrice@example.org"]]
+
+
+# Sign-up tells nobody whether an address has an account ------------------------------------
+
+NEW_PASSWORD = "un-mot-de-passe-assez-long-42"
+
+
+def sign_up(client: Client, email: str):
+    return client.post(
+        reverse("account_signup"),
+        {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+
+
+def page_text(response) -> str:
+    """Return a page without what differs on every rendering (CSRF tokens, CSP nonces)."""
+    return re.sub(r'(csrfmiddlewaretoken" value|nonce)="[^"]+"', r'\1=""', response.content.decode())
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Every email the site sends, as it enters the mail pipeline: [(to, subject)]."""
+    from core import mail
+
+    messages = []
+    send_one = mail.send_one
+
+    def spy(message):
+        messages.append((message.to, message.subject))
+        return send_one(message)
+
+    monkeypatch.setattr(mail, "send_one", spy)
+    return messages
+
+
+def test_sign_up_answers_alike_for_a_taken_and_a_free_address(sent):
+    UserFactory(email="prise@example.org")
+    taken_visitor, free_visitor = Client(), Client()
+
+    taken = sign_up(taken_visitor, "prise@example.org")
+    free = sign_up(free_visitor, "libre@example.org")
+
+    assert (taken.status_code, taken["Location"]) == (free.status_code, free["Location"])
+    assert taken["Location"] == reverse("account_email_verification_sent")
+    taken_page = taken_visitor.get(taken["Location"])
+    free_page = free_visitor.get(free["Location"])
+    assert taken_page.status_code == free_page.status_code == 200
+    # Each page names the address its visitor typed, and differs in nothing else.
+    assert page_text(taken_page).replace("prise@", "@") == page_text(free_page).replace("libre@", "@")
+    # The owner of the taken address hears that someone tried; the new reader gets a link.
+    [(taken_to, taken_subject), (free_to, free_subject)] = sent
+    assert taken_to == ["prise@example.org"] and "existe déjà" in taken_subject
+    assert free_to == ["libre@example.org"] and "Confirmez votre adresse" in free_subject
+    assert get_user_model().objects.filter(email__iexact="prise@example.org").count() == 1
+
+
+def test_a_new_reader_confirms_their_address_before_signing_in(client, sent):
+    sign_up(client, "nouvelle@example.org")
+    reader = get_user_model().objects.get(email="nouvelle@example.org")
+    assert not is_signed_in(client)
+
+    refused = sign_in(client, reader, password=NEW_PASSWORD)
+    assert refused["Location"] == reverse("account_email_verification_sent")
+    assert not is_signed_in(client)
+
+    key = EmailConfirmationHMAC(EmailAddress.objects.get(user=reader)).key
+    client.post(reverse("account_confirm_email", args=[key]))
+    sign_in(client, reader, password=NEW_PASSWORD)
+    assert is_signed_in(client)
+
+
+def test_staff_made_with_createsuperuser_sign_in_without_confirming(client, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", DEFAULT_PASSWORD)
+    call_command(
+        "createsuperuser",
+        interactive=False,
+        username="proprietaire",
+        email="proprietaire@example.org",
+        stdout=io.StringIO(),
+    )
+    owner = get_user_model().objects.get(username="proprietaire")
+    assert not EmailAddress.objects.filter(user=owner).exists()
+
+    response = sign_in(client, owner, next_url="/admin/")
+
+    assert response["Location"] == "/admin/"
+    assert is_signed_in(client)
+    assert EmailAddress.objects.get(user=owner).verified
+

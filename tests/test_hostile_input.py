@@ -5,17 +5,20 @@ a view lets escape: a crash fails the test with its traceback. The number of inp
 property is in EXAMPLES (docs/RELIABILITY.md).
 """
 
+import re
 from urllib.parse import quote
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from django.urls import URLResolver, get_resolver
+from django.urls.resolvers import LocalePrefixPattern, RoutePattern
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from comments import tokens as comment_tokens
-from tests.blog.factories import PostFactory, TagFactory
+from tests.blog.factories import PageFactory, PostFactory, SuperuserFactory, TagFactory
 from tests.comments.factories import CommentFactory
-from tests.newsletter.factories import SubscriberFactory
+from tests.newsletter.factories import IssueFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +51,22 @@ CORPUS = [
     "\u202e\u200b\ufeff",
     "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 🦊",
     "a" * 6000,
+    # What XML 1.0 cannot hold, raw and as the references a sanitizer decodes.
+    "Nice post\x01 thanks\x0b\x0c\x1f",
+    "\ufffe\uffff\U0001fffe",
+    "Nice post&#1; thanks&#11;&#x1F;&#65535;",
+    "2147483648",
+    "10000000000",
+    "-2147483649",
 ]
-TEXT = st.one_of(st.sampled_from(CORPUS), st.text(max_size=200))
+# Control characters and noncharacters come up often, not once in a million draws.
+CHARACTERS = st.one_of(
+    st.sampled_from("\x00\x01\x08\x0b\x0c\x0e\x1f\x7f\x85\u2028\u202e\ufeff\ufdd0\ufffe\uffff"),
+    st.characters(exclude_categories=["Cs"]),
+)
+TEXT = st.one_of(st.sampled_from(CORPUS), st.text(CHARACTERS, max_size=200))
 EMAILS = st.one_of(TEXT, st.emails().map(str))
-SEGMENT = st.one_of(st.sampled_from(CORPUS), st.text(min_size=1, max_size=120))
+SEGMENT = st.one_of(st.sampled_from(CORPUS), st.text(CHARACTERS, min_size=1, max_size=120))
 
 ERROR_SHOWN = ("invalid-feedback", 'role="alert"')
 
@@ -185,3 +200,146 @@ def test_made_up_cookies_and_languages_never_break_a_page(post, cookie, language
     response = reader.get(post.get_absolute_url())
 
     assert response.status_code == 200
+
+
+# Every address of the site -------------------------------------------------------------------
+
+ADDRESS_EXAMPLES = 5
+every_address = settings(
+    max_examples=ADDRESS_EXAMPLES,
+    deadline=None,
+    database=None,
+    # Shrinking hundreds of draws takes minutes; the failure names its address and parameters.
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# Numbers past every range a view might hand on: a C int, a date's year, PostgreSQL's bigint.
+HUGE_NUMBERS = [0, 2**31 - 1, 2**31, 2**63 - 1, 2**63, 10**10, 10**20, 10**100]
+NUMBER = st.one_of(st.sampled_from(HUGE_NUMBERS), st.integers(min_value=0)).map(str)
+# Every query parameter a view of the site, the admin or allauth reads. Not `_to_field`: Django's
+# own admin answers 500 to `?_to_field=` (empty) on any change or delete page, for staff only.
+QUERY_PARAMETERS = [
+    "page", "p", "q", "next", "token", "key", "replytocom", "language", "status", "against",
+    "o", "e", "all", "_popup", "_changelist_filters", "issue__id__exact",
+]  # fmt: skip
+PARAMETER_VALUE = st.one_of(NUMBER, st.sampled_from(["-1", "-2147483649", "1.5", "0x10"]), TEXT)
+CONVERTER = re.compile(r"<(?:(?P<kind>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+def url_patterns(resolver=None, pieces=()):
+    """Yield each address pattern of the site as the list of patterns leading to it."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from url_patterns(entry, (*pieces, entry.pattern))
+        else:
+            yield (*pieces, entry.pattern)
+
+
+ADDRESS_PATTERNS = {"".join(map(str, pieces)) or "/": pieces for pieces in url_patterns()}
+
+
+def segment(data, kind, known):
+    """Draw one converter's value: often a real one of the fixture's, else anything at all."""
+    if kind == "int":
+        hostile = NUMBER
+    elif kind == "slug":
+        hostile = st.one_of(st.from_regex(r"[-a-zA-Z0-9_]+", fullmatch=True), TEXT)
+    else:
+        hostile = st.one_of(TEXT, NUMBER)
+    return data.draw(st.one_of(st.sampled_from(known), hostile))
+
+
+def address(data, pieces, known):
+    parts = []
+    for piece in pieces:
+        if isinstance(piece, LocalePrefixPattern):
+            parts.append(data.draw(st.sampled_from(["", "en/"])))
+        elif isinstance(piece, RoutePattern):
+            route, position = str(piece), 0
+            for match in CONVERTER.finditer(route):
+                parts.append(route[position : match.start()])
+                parts.append(quote(segment(data, match["kind"], known), safe=""))
+                position = match.end()
+            parts.append(route[position:])
+        else:
+            drawn = data.draw(st.from_regex(piece.regex.pattern.replace(r"\Z", "$"), fullmatch=True))
+            parts.append(quote(drawn, safe="/"))
+    return "/" + "".join(parts)
+
+
+@pytest.fixture
+def site(open_settings):
+    """A site with one of everything, so that drawn addresses reach real rows too."""
+    owner = SuperuserFactory()
+    post = PostFactory(slug="billet-expose", tags=[TagFactory(slug="expose")])
+    comment = CommentFactory(post=post)
+    page = PageFactory(slug="page-exposee")
+    issue = IssueFactory()
+    subscriber = SubscriberFactory()
+    known = [
+        *(str(row.pk) for row in (owner, post, comment, page, issue, subscriber)),
+        "billet-expose",
+        "expose",
+        "page-exposee",
+        "2024",
+        "12",
+    ]
+    return owner, known
+
+
+@every_address
+@given(data=st.data())
+def test_no_address_and_no_query_parameter_gives_a_500(site, data):
+    owner, known = site
+    # Each example visits every address once: a view no draw reaches cannot hide.
+    for pattern, pieces in ADDRESS_PATTERNS.items():
+        path = address(data, pieces, known)
+        parameters = data.draw(
+            st.dictionaries(st.sampled_from(QUERY_PARAMETERS), PARAMETER_VALUE, max_size=3)
+        )
+        visitor = Client()
+        if data.draw(st.booleans()):
+            # The owner only reads: their POSTs would change the site under the next addresses
+            # (deleting the Site row, say, which every page then misses).
+            visitor.force_login(owner)
+            method = "get"
+        else:
+            method = data.draw(st.sampled_from(["get", "get", "post"]))
+
+        request = f"{method.upper()} {path} {parameters!r}"
+        try:
+            response = getattr(visitor, method)(path, parameters)
+        except Exception as crash:
+            # The test client raises what a view lets escape: the crash, and what caused it.
+            raise AssertionError(f"{request} crashed") from crash
+
+        # /healthz/worker says 503 when no worker beats, as a health check should.
+        if pattern != "healthz/worker" or response.status_code != 503:
+            assert response.status_code < 500, f"{request}: {response.status_code}"
+
+
+@pytest.mark.parametrize(
+    ("address", "status"),
+    [
+        # Years and months no calendar has: datetime.date raised OverflowError past a C int.
+        ("/2147483648/", 404),
+        ("/10000000000/", 404),
+        ("/2024/2147483648/", 404),
+        ("/99999999999999999999999/12/", 404),
+        ("/0/", 404),
+        ("/2024/13/", 404),
+        ("/feed/?page=-1", 200),
+        ("/en/feed/atom/?page=99999999999999999999", 200),
+        ("/?page=-1", 200),
+        ("/?page=99999999999999999999", 200),
+        ("/search/?q=billet&page=-2147483649", 200),
+        ("/tag/expose/?page=0", 200),
+        ("/comments/feed/billet-expose/?page=-1", 200),
+        ("/newsletter/archive/?page=-1", 200),
+        ("/sitemap.xml?p=-1", 404),
+        ("/sitemap.xml?p=99999999999999999999", 404),
+    ],
+)
+def test_numbers_out_of_range_in_addresses_the_issue_reported(client, post, address, status):
+    assert client.get(address).status_code == status

@@ -23,6 +23,7 @@ from blog.models import WORDS_READ_PER_MINUTE, render_body
 # More than twice a very long post (200 kB): a preview of more is refused rather than rendered.
 PREVIEW_MAX_CHARS = 500_000
 IMAGE_TYPES = "image/jpeg, image/png, image/webp, image/gif"
+UPLOAD_PERMISSION = "blog.add_mediaitem"
 
 
 class MarkdownEditorAdminMixin:
@@ -66,6 +67,7 @@ class MarkdownEditorAdminMixin:
             "uploadUrl": reverse(f"admin:{self.editor_url_name('upload')}"),
             # One saved draft per object, and one for the object not created yet.
             "draftKey": f"{self.opts.model_name}-{obj.pk if obj else 'new'}",
+            "newDraftKey": f"{self.opts.model_name}-new",
             "imageMaxSize": settings.MEDIA_MAX_UPLOAD_MB * 1024 * 1024,
             "imageAccept": IMAGE_TYPES,
             "texts": {key: str(text) for key, text in EDITOR_TEXTS.items()},
@@ -107,7 +109,8 @@ class MarkdownEditorAdminMixin:
     @method_decorator(require_POST)
     def editor_upload_view(self, request):
         """Store an image given to the editor in the media library; answer as EasyMDE expects."""
-        if not self.has_editor_permission(request):
+        # Writing the post is not enough: the image is added to the library.
+        if not (self.has_editor_permission(request) and request.user.has_perm(UPLOAD_PERMISSION)):
             raise PermissionDenied
         image = request.FILES.get("image")
         if image is None:
@@ -137,6 +140,10 @@ EDITOR_TEXTS = {
     "autosaved": gettext_lazy("Draft kept in this browser at "),
     "restored": gettext_lazy("Restored an unsaved draft from %(time)s."),
     "discard": gettext_lazy("Discard the draft"),
+    "restore": gettext_lazy("Restore the draft"),
+    "sent": gettext_lazy(
+        "A draft was sent at %(time)s and may not have been saved: this form shows the saved text."
+    ),
     "discarded": gettext_lazy("Draft discarded: the saved text is back."),
     "previewFailed": gettext_lazy("The preview could not be updated; it shows the last version."),
     "uploadHint": gettext_lazy("Add images with the button, by dragging them here or by pasting."),

@@ -11,13 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from blog.media import (
-    Use,
+    media_item_update,
     media_item_upload,
-    media_item_uses,
     media_items_delete,
     media_upload_check,
 )
-from blog.models import MediaItem
+from blog.models import MediaItem, MediaUse
 
 THUMBNAIL_WIDTH = 96
 PREVIEW_WIDTH = 480
@@ -80,7 +79,12 @@ class MediaItemAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            # The posts and pages showing the image are rendered again with its new words.
+            media_item_update(
+                item=obj,
+                alt_text=form.cleaned_data["alt_text"],
+                caption=form.cleaned_data["caption"],
+            )
 
     def save_related(self, request, form, formsets, change):
         if change:
@@ -93,7 +97,7 @@ class MediaItemAdmin(admin.ModelAdmin):
         media_items_delete(items=queryset)
 
     def render_delete_form(self, request, context):
-        context["uses"] = _uses_shown(media_item_uses([context["object"]]))
+        context["uses"] = _uses_shown(MediaItem.objects.filter(pk=context["object"].pk).uses())
         return super().render_delete_form(request, context)
 
     @admin.action(permissions=["delete"], description=delete_selected.short_description)
@@ -101,7 +105,7 @@ class MediaItemAdmin(admin.ModelAdmin):
         """Django's bulk delete, whose confirmation also names the posts showing the images."""
         response = delete_selected(self, request, queryset)
         if isinstance(response, TemplateResponse):
-            response.context_data["uses"] = _uses_shown(media_item_uses(queryset))
+            response.context_data["uses"] = _uses_shown(queryset.uses())
         return response
 
     @admin.display(description=_("image"))
@@ -145,7 +149,8 @@ class MediaItemAdmin(admin.ModelAdmin):
     @admin.display(description=_("shown in"))
     def uses(self, item):
         return render_to_string(
-            "admin/blog/mediaitem/_uses.html", {"uses": _uses_shown(media_item_uses([item]))}
+            "admin/blog/mediaitem/_uses.html",
+            {"uses": _uses_shown(MediaItem.objects.filter(pk=item.pk).uses())},
         )
 
 
@@ -171,7 +176,7 @@ def _scaled(item: MediaItem, width: int) -> dict:
     return {"item": item, "src": src, "width": shown, "height": height}
 
 
-def _uses_shown(uses: list[Use]) -> list[dict]:
+def _uses_shown(uses: list[MediaUse]) -> list[dict]:
     return [
         {
             "item": use.item,

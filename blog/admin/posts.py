@@ -12,10 +12,11 @@ from blog.admin.media import cover_thumbnail
 from blog.admin.revisions import RevisionAdmin
 from blog.models import Post
 from blog.services import post_publish, post_unpublish, posts_go_live_soon
+from core.admin import LabelledAutocompleteMixin
 
 
 @admin.register(Post)
-class PostAdmin(MarkdownEditorAdminMixin, RevisionAdmin):
+class PostAdmin(LabelledAutocompleteMixin, MarkdownEditorAdminMixin, RevisionAdmin):
     list_display = [
         "title",
         "publication_state",

@@ -80,7 +80,9 @@ class RevisionAdmin(VersionAdmin):
         versions = list(self._versions(obj))
         key = quote(obj.pk)
         rows = []
-        for version, previous in zip(versions, [*versions[1:], None], strict=True):
+        # A row saved outside the admin (an import, a factory) has no revision yet.
+        previous_versions = [*versions[1:], None] if versions else []
+        for version, previous in zip(versions, previous_versions, strict=True):
             compare_url = self._url("revision", key, version.pk)
             rows.append(
                 {
@@ -108,7 +110,8 @@ class RevisionAdmin(VersionAdmin):
         versions = self._versions(obj)
         version = get_object_or_404(versions, pk=version_id)
         against = None
-        if request.GET.get("against", "").isdigit():
+        # isdecimal(), not isdigit(): "²" is a digit that int() refuses.
+        if request.GET.get("against", "").isdecimal():
             against = get_object_or_404(versions, pk=request.GET["against"])
             old, new = version_values(against), version_values(version)
         else:

@@ -14,8 +14,8 @@ def covers_into_library(apps, schema_editor):
         try:
             with post.cover.open("rb") as stored, Image.open(stored) as image:
                 item.width, item.height = image.size
-        except (OSError, ValueError):
-            pass  # a file gone missing keeps its row; the admin shows it without a size
+        except (OSError, ValueError, Image.DecompressionBombError):
+            pass  # a missing or broken file keeps its row, without a size, for the owner to see
         item.save()
         post.cover_item = item
         post.save(update_fields=["cover_item"])
@@ -41,7 +41,9 @@ class Migration(migrations.Migration):
             name='MediaItem',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.ImageField(height_field='height', upload_to='library/%Y/%m/', verbose_name='file', width_field='width')),
+                # A plain FileField while old covers move in: an ImageField would open each file
+                # when its row is built, and a missing or broken one would stop the migration.
+                ('file', models.FileField(upload_to='library/%Y/%m/', verbose_name='file')),
                 ('alt_text', models.CharField(blank=True, help_text='What the image shows, read aloud to readers who cannot see it.', max_length=250, verbose_name='alternative text')),
                 ('caption', models.CharField(blank=True, max_length=300, verbose_name='caption')),
                 ('width', models.PositiveIntegerField(default=0, editable=False, verbose_name='width')),
@@ -68,6 +70,11 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='covered_posts', to='blog.mediaitem'),
         ),
         migrations.RunPython(covers_into_library, covers_out_of_library),
+        migrations.AlterField(
+            model_name='mediaitem',
+            name='file',
+            field=models.ImageField(height_field='height', upload_to='library/%Y/%m/', verbose_name='file', width_field='width'),
+        ),
         migrations.RemoveField(model_name='post', name='cover_alt'),
         migrations.RemoveField(model_name='post', name='cover'),
         migrations.RenameField(model_name='post', old_name='cover_item', new_name='cover'),

@@ -32,6 +32,8 @@ def comment_thread(context, comments: list[ShownComment], post):
         zone=timezone.get_current_timezone(),
         reply=escape(gettext("Reply")),
         reply_to=gettext("to %(name)s"),
+        # The translation is ours; the name is escaped where it is put in.
+        comment_by=gettext("Comment by <bdi>%(name)s</bdi>"),
         awaiting=escape(
             gettext(
                 "Your comment is awaiting moderation. Only you can see it for now, on this browser."
@@ -66,6 +68,7 @@ def _comment(comment: ShownComment, page: _Page) -> str:
     pk = comment.pk
     pending = comment.status == Comment.Status.PENDING
     by_post_author = bool(comment.user_id) and comment.user_id == page.post_author_id
+    # Shown in <bdi> (below): a right-to-left override in a name must not reverse what follows.
     name = escape(comment.author_name)
     if comment.author_url:
         name = f'<a href="{escape(comment.author_url)}" rel="nofollow ugc noopener">{name}</a>'
@@ -83,6 +86,7 @@ def _comment(comment: ShownComment, page: _Page) -> str:
     classes += " comment-by-author" if by_post_author else ""
     badge = f' <span class="comment-badge">{page.author}</span>' if by_post_author else ""
     awaiting = f'<p class="comment-awaiting" role="note">{page.awaiting}</p>' if pending else ""
+    heading = page.comment_by % {"name": escape(comment.author_name)}
     reply = ""
     if page.offers_replies and comment.can_reply:
         reply_to = escape(page.reply_to % {"name": comment.author_name})
@@ -99,8 +103,8 @@ def _comment(comment: ShownComment, page: _Page) -> str:
         )
     return (
         f'<li class="{classes}" id="comment-{pk}"><article aria-labelledby="comment-{pk}-author">'
-        f'<header class="comment-meta">{avatar} '
-        f'<span class="comment-author" id="comment-{pk}-author">{name}</span>{badge} '
+        f'<h3 class="visually-hidden">{heading}</h3><header class="comment-meta">{avatar} '
+        f'<span class="comment-author" id="comment-{pk}-author"><bdi>{name}</bdi></span>{badge} '
         f'<a class="comment-permalink" href="#comment-{pk}"><time datetime="{created_iso}">'
         f"{created_text}</time></a></header>{awaiting}"
         f'<div class="comment-body">{comment.body_html}</div>{reply}{edit}</article>'
@@ -116,4 +120,5 @@ def _date_shown(
     # and again: each process keeps the last few thousand. The language is part of the key
     # because month names are translated.
     local = created.astimezone(zone)
-    return escape(local.isoformat()), escape(format_date(local, date_format))
+    # To the second, as the template's |html_datetime: HTML allows three decimals, not six.
+    return escape(local.isoformat(timespec="seconds")), escape(format_date(local, date_format))

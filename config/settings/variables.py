@@ -314,9 +314,11 @@ VARIABLES = [
     ),
     Variable(
         "ACCOUNT_EMAIL_VERIFICATION",
-        "optional",
-        "Readers' accounts: must they confirm their email address? (none, optional, mandatory)",
-        "optional",
+        "mandatory",
+        "Readers' accounts: must they confirm their email address before signing in? (none, "
+        "optional, mandatory; only mandatory keeps sign-up from telling whether an address "
+        "has an account, docs/security.md)",
+        "mandatory",
         SECURITY,
     ),
     Variable(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from blog.models import Post
+from core.admin import LabelledAutocompleteMixin
 from newsletter.emails import IssueRenderer
 from newsletter.forms import IssueScheduleForm, IssueTestForm
 from newsletter.models import Issue, Subscriber
@@ -49,7 +50,7 @@ def progress_data(issue: Issue) -> dict:
 
 
 @admin.register(Issue)
-class IssueAdmin(admin.ModelAdmin):
+class IssueAdmin(LabelledAutocompleteMixin, admin.ModelAdmin):
     list_display = ["subject", "status", "audience", "scheduled_at", "finished_at", "sent_count"]
     list_filter = ["status", "audience", "origin"]
     search_fields = ["subject", "body"]

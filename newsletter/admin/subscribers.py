@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from core.admin import ReadOnlyAdminMixin
 from newsletter.forms import SubscriberImportForm
-from newsletter.importing import read_subscribers_csv
+from newsletter.importing import FORMULA_STARTS, read_subscribers_csv
 from newsletter.models import Subscriber, SubscriberEvent
 from newsletter.services.subscribers import (
     subscriber_erase,
@@ -40,12 +40,9 @@ class _CsvLine:
         return value
 
 
-# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets; an
-# address like "=HYPERLINK(…)@example.org" is valid, so every exported cell is defused (OWASP).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_cell(value: str) -> str:
+    # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets; an
+    # address like "=HYPERLINK(…)@example.org" is valid, so every exported cell is defused (OWASP).
     """Return `value` as a spreadsheet shows it, never as a formula it would run."""
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
@@ -203,4 +200,13 @@ def _import_summary(result) -> str:
         )
         % {"count": len(result.already_known)},
     ]
+    if result.left:
+        parts.append(
+            ngettext(
+                "%(count)d no longer subscribed, skipped",
+                "%(count)d no longer subscribed, skipped",
+                len(result.left),
+            )
+            % {"count": len(result.left)}
+        )
     return _("Imported: %(summary)s.") % {"summary": ", ".join(parts)}

@@ -17,7 +17,7 @@ def issue_from_post(*, post: Post, created_by=None, origin: str = Issue.Origin.E
     """Create an issue carrying a post: its title as subject, its text, a link to read it online."""
     body = post.body
     if post.cover:
-        body = f"![{post.cover_alt}]({post.cover.url})\n\n{body}"
+        body = f"![{post.cover.alt_text}]({post.cover.url})\n\n{body}"
     return Issue.objects.create(
         subject=post.title,
         preheader=Truncator(post.summary).chars(150),

@@ -292,6 +292,9 @@ def subscribers_import(*, rows: list[ImportRow], imported_by: str) -> ImportResu
     )
     now = timezone.now()
     for row in rows:
+        if row.no_longer_subscribed:
+            result.left.append(row.email)
+            continue
         if row.email in known:
             result.already_known.append(row.email)
             continue

@@ -120,6 +120,22 @@ def test_preview_and_upload_refuse_staff_without_permission_on_posts(client):
     assert not MediaItem.objects.exists()
 
 
+@pytest.mark.parametrize("codename", ["add_post", "change_post"])
+def test_upload_needs_the_right_to_add_to_the_library_too(client, settings, tmp_path, codename):
+    settings.MEDIA_ROOT = tmp_path
+    writer = UserFactory(is_staff=True)
+    writer.user_permissions.add(Permission.objects.get(codename=codename))
+    client.force_login(writer)
+
+    assert client.post(PREVIEW, {"body": "Bonjour"}).status_code == 200
+    assert client.post(UPLOAD, {"image": png()}).status_code == 403
+    assert not MediaItem.objects.exists()
+
+    writer.user_permissions.add(Permission.objects.get(codename="add_mediaitem"))
+    assert client.post(UPLOAD, {"image": png()}).status_code == 200
+    assert MediaItem.objects.count() == 1
+
+
 def test_preview_refuses_a_request_without_csrf_token():
     client = Client(enforce_csrf_checks=True)
     client.force_login(EditorFactory())

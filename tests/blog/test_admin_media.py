@@ -145,3 +145,32 @@ def test_the_post_form_shows_the_cover_picked(editor_client):
     page = editor_client.get(reverse("admin:blog_post_change", args=[post.pk])).content.decode()
 
     assert re.search(r'<img src="/media/[^"]*" width="192" height="128" alt="Le fournil', page)
+
+
+def test_new_alt_text_reaches_the_post_page_in_the_body_and_the_cover(
+    editor_client, client, settings, django_capture_on_commit_callbacks
+):
+    settings.PAGE_CACHE_ENABLED = True
+    cover = MediaItemFactory(alt_text="Le four")
+    body_image = MediaItemFactory(alt_text="La pâte")
+    media_item_render(item=body_image)
+    post = PostFactory(cover=cover, body=f"Avant.\n\n![]({body_image.url})")
+    reader = client.__class__()
+    # Read once, so that the page cache holds the old words.
+    assert 'alt="La pâte"' in reader.get(post.get_absolute_url()).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for item, alt_text in ((cover, "Le four à bois"), (body_image, "La pâte qui lève")):
+            response = editor_client.post(
+                reverse("admin:blog_mediaitem_change", args=[item.pk]),
+                {"alt_text": alt_text, "caption": "Chez Jeanne"},
+            )
+            assert response.status_code == 302
+
+    content = reader.get(post.get_absolute_url()).content.decode()
+    assert 'alt="Le four à bois"' in content
+    assert 'alt="La pâte qui lève"' in content
+    assert 'alt="La pâte"' not in content
+    post.refresh_from_db()
+    assert 'alt="La pâte qui lève"' in post.body_html
+    assert MediaItem.objects.get(pk=cover.pk).caption == "Chez Jeanne"

@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from reversion.models import Version
 
+from blog.apps import revisions_baseline_create
 from blog.models import Page, Post
 from blog.revisions import text_diff
 from tests.blog.factories import (
@@ -371,3 +372,26 @@ def test_text_diff_marks_removed_and_added_lines_with_context():
     ]
     assert [line.text for line in hunk][:3] == ["ligne 7", "ligne 8", "ligne 9"]
     assert text_diff("pareil", "pareil") == []
+
+
+def test_a_post_written_before_revisions_can_be_brought_back_after_its_first_edit(client, editor):
+    post = PostFactory(title="Écrit avant", body="Le texte d’origine.")
+    assert versions_of(post) == []
+    history = client.get(history_url(post))
+    assert history.status_code == 200  # a history with no revision yet
+
+    revisions_baseline_create()  # what every `migrate` runs
+    save(client, post, post_form(post, body="Un texte écrasé par erreur."))
+    first, _edit = versions_of(post)
+    client.post(restore_url(post, first))
+
+    post.refresh_from_db()
+    assert post.body == "Le texte d’origine."
+
+
+def test_a_post_cannot_be_given_an_address_of_the_site_itself(client, editor):
+    post = PostFactory()
+    for slug in ("archives", "feed", "2024"):
+        response = client.post(change_url(post), post_form(post, slug=slug))
+        assert response.status_code == 200, slug
+        assert "appartient au site" in response.content.decode()

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from blog.models import Post
 from tests.blog.factories import PageFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +125,65 @@ def test_links_and_images_in_entries_are_absolute_and_atom_has_a_base(client, se
         assert 'href="https://example.org/"' in html
         assert 'href="/' not in html and 'src="/' not in html
     assert feed.get("{http://www.w3.org/XML/1998/namespace}base") == "https://blog.example.org/"
+
+
+# What XML 1.0 cannot hold never reaches a feed ------------------------------------------------
+
+PASTED = "Pasted from Word\x0bsecond line \x01\x1f\ufffe\uffff"
+TYPED_REFERENCES = "Nice post&#1; thanks&#x1F;&#65535;&#11;again."
+
+
+def parsed(response):
+    assert response.status_code == 200
+    return ET.fromstring(response.content)  # noqa: S314 -- our own feed; raises if not XML
+
+
+@pytest.fixture
+def pasted_post():
+    """A post whose title, body and tag hold control characters and noncharacters."""
+    tag = TagFactory(name="Bureau\x0bWord\x1f", slug="bureau")
+    PostFactory(title="Tomates\x0bet\ufffebasilic", body=f"{PASTED}\n\n{TYPED_REFERENCES}", tags=[tag])
+    PostFactory(title="Tomatoes\x0b\uffff", body=PASTED, language="en", tags=[tag])
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/feed/",
+        "/feed/atom/",
+        "/en/feed/",
+        "/en/feed/atom/",
+        "/tag/bureau/feed/",
+        "/tag/bureau/feed/atom/",
+        "/sitemap.xml",
+    ],
+)
+def test_a_title_body_or_tag_pasted_with_control_characters_leaves_the_feeds_readable(
+    client, pasted_post, address
+):
+    document = parsed(client.get(address))
+
+    text = ET.tostring(document, encoding="unicode")
+    assert not {"\x01", "\x0b", "\x1f", "\ufffe", "\uffff"} & set(text)
+
+
+def test_the_words_around_removed_characters_stay_apart_and_whole(client, pasted_post):
+    channel = parsed(client.get("/feed/")).find("channel")
+    [item] = channel.findall("item")
+
+    assert item.findtext("title") == "Tomates etbasilic"
+    assert "Pasted from Word second line" in item.findtext("description")
+    assert "Nice post thanks again." in item.findtext("description")
+    assert [category.text for category in item.findall("category")] == ["Bureau Word"]
+
+
+def test_rows_stored_before_the_cleaning_cannot_break_the_feeds(client):
+    """Body HTML rendered by an older version, or written by an import, is cleaned on the way out."""
+    post = PostFactory(title="Plain title")
+    Post.objects.filter(pk=post.pk).update(
+        title="Stored\x0btitle\uffff", body_html="<p>Stored\x01 body\x0b</p>"
+    )
+    for address in ("/feed/", "/feed/atom/"):
+        text = ET.tostring(parsed(client.get(address)), encoding="unicode")
+        assert "Stored title" in text
+        assert "Stored body" in text

@@ -8,11 +8,12 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError, connections
 from django.utils import translation
 from PIL import Image
 
 from blog.media import media_item_render, media_item_upload, picture_of, rendition_widths
-from blog.models import MediaItem
+from blog.models import MediaItem, Post
 from tests.blog.factories import EditorFactory, MediaItemFactory, PageFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -194,17 +195,31 @@ def test_a_png_keeps_its_transparency(media_root):
     assert Image.open(media_root / item.file.name).getpixel((10, 10))[3] == 0
 
 
-def test_an_animated_gif_keeps_its_frames(media_root):
+def test_an_animated_gif_keeps_its_frames_but_not_its_comment(media_root):
     frames = [Image.new("RGB", (60, 40), colour) for colour in ("red", "green", "blue")]
     output = io.BytesIO()
-    frames[0].save(output, format="GIF", save_all=True, append_images=frames[1:], duration=100)
+    frames[0].save(
+        output,
+        format="GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=100,
+        comment=b"Paris, chez Jeanne",
+    )
     upload = SimpleUploadedFile("anim.gif", output.getvalue())
 
     item = media_item_upload(file=upload, uploaded_by=EditorFactory())
 
-    assert Image.open(media_root / item.file.name).n_frames == 3
-    assert media_item_render(item=item) is False
+    stored = Image.open(media_root / item.file.name)
+    assert stored.n_frames == 3
+    assert "comment" not in stored.info
+    assert b"Jeanne" not in (media_root / item.file.name).read_bytes()
+    # Done without renditions: resizing would keep only the first frame.
+    assert media_item_render(item=item) is True
+    item.refresh_from_db()
     assert item.renditions == []
+    assert item.rendered_at is not None
+    assert media_item_render(item=item) is False
 
 
 # Renditions -------------------------------------------------------------------------------------
@@ -372,3 +387,42 @@ def test_the_post_page_shows_its_cover_with_renditions_in_the_same_queries(
     assert 'sizes="(max-width: 736px) calc(100vw - 24px), 712px"' in figure
     assert 'alt="Le fournil"' in figure and 'width="1200"' in figure
     assert 'loading="lazy"' not in figure  # the top of the page is fetched at once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_editor_saving_a_post_meanwhile_keeps_their_text(media_root):
+    """The worker renders a post again while an editor saves a new body: the new body's HTML
+    stays, whichever comes first."""
+    item = MediaItemFactory()
+    post = PostFactory(body=f"Avant.\n\n![]({item.url})")
+    real_save = Post.save
+    editor = connections.create_connection("default")
+    attempts = []
+
+    def save_while_an_editor_saves(writing, *args, **kwargs):
+        # The editor's save, from another connection, between the worker's read and its write.
+        with editor.cursor() as cursor:
+            try:
+                cursor.execute(
+                    "SELECT id FROM blog_post WHERE id = %s FOR UPDATE NOWAIT", [writing.pk]
+                )
+            except OperationalError:
+                attempts.append("waits for the worker")
+            else:
+                cursor.execute(
+                    "UPDATE blog_post SET body = %s, body_html = %s WHERE id = %s",
+                    ["Après.", "<p>Après.</p>", writing.pk],
+                )
+                attempts.append("saved")
+        return real_save(writing, *args, **kwargs)
+
+    try:
+        with mock.patch.object(Post, "save", autospec=True, side_effect=save_while_an_editor_saves):
+            media_item_render(item=item)
+    finally:
+        editor.close()
+
+    assert attempts == ["waits for the worker"]
+    post.refresh_from_db()
+    # The HTML is the body's, whoever saved last.
+    assert ("Après" in post.body) == ("Après" in post.body_html)

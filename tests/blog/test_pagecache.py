@@ -446,3 +446,22 @@ def test_pages_are_compressed_for_readers_that_accept_it():
 
     assert page["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in page["Vary"]
+
+
+def test_a_kept_copy_stops_being_reused_before_its_comment_form_expires(settings):
+    post = PostFactory()
+    half = settings.COMMENTS_FORM_MAX_AGE // 2
+    # Just after a period starts: the copy is reused for the rest of that half-lifetime.
+    start = (int(timezone.now().timestamp()) // half + 1) * half + 30
+    with time_machine.travel(start, tick=False) as clock:
+        pagecache.content_version_renew()
+        first = read(post.get_absolute_url())
+        clock.shift(timedelta(seconds=half - 90))
+        soon = read(post.get_absolute_url(), headers={"if-none-match": first["ETag"]})
+        clock.shift(timedelta(seconds=120))
+        later = read(post.get_absolute_url(), headers={"if-none-match": first["ETag"]})
+
+    assert soon.status_code == 304
+    assert later.status_code == 200
+    form_time = ISSUED_FIELD.search(later.content.decode())[1]
+    assert form_time != ISSUED_FIELD.search(first.content.decode())[1]

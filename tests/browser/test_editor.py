@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from blog.models import Post
 from tests.blog.factories import DEFAULT_PASSWORD, EditorFactory
 from tests.browser.test_csp import CspWatch
 from tests.browser.test_publishing import field
@@ -109,3 +110,48 @@ def test_an_editor_writes_with_a_live_preview_pastes_an_image_and_gets_the_draft
     expect(page.get_by_text("Un brouillon non enregistré")).to_have_count(0)
     expect(field(page, "Titre")).to_have_value("")
     assert watch.violations == [] and watch.errors == []
+
+
+def test_a_post_that_never_reached_the_server_is_offered_back_and_a_saved_one_is_forgotten(
+    browser_page,
+):
+    page = browser_page
+    sign_in(page, EditorFactory())
+    editor = open_new_post(page)
+    field(page, "Titre").fill(TITLE)
+    editor.locator(".CodeMirror").click()
+    page.keyboard.type("Des radis semés en mars.")
+    expect(editor.locator(".editor-statusbar")).to_contain_text("Brouillon gardé")
+
+    # The server fails on the way (an expired session, a crash): the text must not be lost.
+    page.route(
+        "**/admin/blog/post/add/",
+        lambda route: (
+            route.fulfill(status=500, body="Erreur")
+            if route.request.method == "POST"
+            else route.continue_()
+        ),
+    )
+    page.get_by_role("button", name="Enregistrer et continuer les modifications").first.click()
+    expect(page.get_by_text("Erreur")).to_be_visible()
+    page.unroute("**/admin/blog/post/add/")
+
+    # Back on the add form: offered, not forced on them.
+    page.goto("/admin/blog/post/add/")
+    offer = page.get_by_role("status").filter(has_text="Un brouillon a été envoyé")
+    expect(offer).to_be_visible()
+    expect(field(page, "Titre")).to_have_value("")
+    offer.get_by_role("button", name="Reprendre le brouillon").click()
+    expect(field(page, "Titre")).to_have_value(TITLE)
+    code = page.locator(".EasyMDEContainer .CodeMirror-code")
+    expect(code).to_contain_text("Des radis semés en mars.")
+
+    # Saved this time: the post's page has the text, and the draft is forgotten.
+    page.get_by_role("button", name="Enregistrer et continuer les modifications").first.click()
+    expect(page.locator(".messagelist")).to_contain_text("ajouté avec succès")
+    assert Post.objects.get().body == "Des radis semés en mars."
+    expect(page.get_by_role("status").filter(has_text="brouillon")).to_have_count(0)
+    page.goto("/admin/blog/post/add/")
+    expect(page.locator(".EasyMDEContainer .CodeMirror")).to_be_visible()
+    expect(page.get_by_text("Un brouillon")).to_have_count(0)
+    expect(field(page, "Titre")).to_have_value("")

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from comments import services
@@ -213,3 +215,25 @@ def test_the_comment_page_shows_both_versions_of_a_comment_its_author_edited(
     assert "Seconde version, sans faute." in page
     assert "Première version, avec une fote." in page
     assert "Modifié par son auteur" in page and "Supprimé par son auteur" in page
+
+
+def test_the_comment_page_labels_every_field_in_french(client, editor):
+    comment = CommentFactory(user=editor)
+
+    page = client.get(f"{CHANGELIST}{comment.pk}/change/").content.decode()
+
+    assert "<label>Compte\u00a0:</label>" in page or "<label>Compte :</label>" in page
+    assert "<label>User" not in page
+
+
+def test_the_history_writes_every_time_in_the_sites_time_zone(client, editor, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    comment = CommentFactory(pending=True)
+    services.comment_approve(comment=comment, moderator=editor)
+    # 21:30 UTC is 23:30 in Paris in summer: one hour apart would show on the same row.
+    ModerationDecision.objects.update(created_at=datetime(2026, 7, 1, 21, 30, tzinfo=UTC))
+
+    page = client.get(f"{CHANGELIST}{comment.pk}/change/").content.decode()
+
+    assert "Approuvé (2026-07-01 23:30)" in page
+    assert "21:30" not in page

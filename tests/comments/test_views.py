@@ -150,6 +150,64 @@ def test_errors_show_next_to_their_field_and_keep_the_text(client, settings):
     assert "x" * 30 in page and "Camille Durand" in page
 
 
+def test_a_refused_comment_opens_on_a_focused_summary_linking_each_field_in_error(client):
+    post = PostFactory()
+
+    page = post_comment(client, post, author_name=" ", author_email="pas-une-adresse").content
+
+    summary = re.search(rb'<div [^>]*id="comment-form-errors"[^>]*>(.*?)</div>', page, re.S)
+    assert summary is not None
+    assert b'role="alert"' in summary.group(0) and b'tabindex="-1" autofocus' in summary.group(0)
+    links = re.findall(r'<a href="#(id_[a-z_]+)">([^<]*)</a>', summary.group(1).decode())
+    assert links == [
+        ("id_author_name", "Nom\u00a0: Ce champ est obligatoire."),
+        ("id_author_email", "E-mail\u00a0: Saisissez une adresse e-mail comme nom@exemple.fr."),
+    ]
+    for field in ("author_name", "author_email"):
+        assert re.search(
+            rf'<input [^>]*name="{field}"[^>]*aria-invalid="true" '
+            rf'aria-describedby="[^"]*id_{field}_error"',
+            page.decode(),
+        )
+
+
+def test_the_form_is_sent_to_its_error_summary_so_a_refusal_opens_there(client):
+    page = client.get(PostFactory().get_absolute_url()).content.decode()
+
+    assert re.search(
+        r'<form class="comment-form" method="post" action="[^"]*#comment-form-errors"', page
+    )
+
+
+def test_a_form_error_that_belongs_to_no_field_is_in_the_summary(client):
+    post = PostFactory()
+
+    page = post_comment(client, post, issued="falsifié").content.decode()
+
+    assert "<li>Ce formulaire n’a pas pu être lu." in page
+    assert "Votre commentaire n’a pas été envoyé.</p>" in page
+
+
+def test_opening_the_posting_address_leads_back_to_the_posts_form(client):
+    post = PostFactory()
+
+    response = client.get(f"/comments/post/{post.pk}/")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{post.get_absolute_url()}#respond"
+
+
+def test_the_website_field_lets_the_browser_send_a_bare_host_which_the_site_completes(client):
+    post = PostFactory()
+    page = client.get(post.get_absolute_url()).content.decode()
+
+    field = re.search(r'<input [^>]*name="author_url"[^>]*>', page).group(0)
+    assert 'type="text"' in field and 'inputmode="url"' in field
+    assert 'autocomplete="url"' in field
+    assert post_comment(client, post, author_url="alice.example.net").status_code == 302
+    assert Comment.objects.get().author_url == "https://alice.example.net"
+
+
 def test_a_form_sent_too_fast_is_shown_again_ready_to_resend(client, settings):
     settings.COMMENTS_MIN_SECONDS = 30
     post = PostFactory()
@@ -245,7 +303,7 @@ def test_comments_close_by_themselves_after_the_configured_days(client, settings
 
 def test_unpublished_posts_take_no_comments(client):
     assert post_comment(client, PostFactory(draft=True)).status_code == 404
-    assert client.get("/comments/post/1/").status_code == 405
+    assert client.get(f"/comments/post/{PostFactory(draft=True).pk}/").status_code == 404
 
 
 def test_sign_in_can_be_required(client, settings):
@@ -328,6 +386,17 @@ def test_each_comment_shows_author_link_date_anchor_and_initials(client):
     assert f'<a class="comment-permalink" href="#comment-{comment.pk}"><time datetime=' in page
     assert '<span class="avatar" aria-hidden="true">ZM</span>' in page
     assert "gravatar" not in page and comment.author_email not in page
+
+
+def test_an_authors_name_is_isolated_so_a_right_to_left_override_stays_inside_it(client):
+    name = "Mallory \u202eesrever"
+    comment = CommentFactory(author_name=name)
+    CommentFactory(post=comment.post, parent=comment)
+
+    page = client.get(f"{comment.post.get_absolute_url()}?replytocom={comment.pk}").content.decode()
+
+    assert f'id="comment-{comment.pk}-author"><bdi>{name}</bdi></span>' in page
+    assert f"<bdi>Répondre à {name}</bdi></h2>" in page
 
 
 def test_gravatar_only_when_the_site_enables_it(client, settings):

@@ -1,6 +1,7 @@
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -357,6 +358,47 @@ class TestSubscriberAdmin:
         )
         queued.run_all()
         assert [m.to for m in mail.outbox] == [["sans@example.org"]]
+
+    def test_an_exported_file_imports_back_without_bringing_back_anyone_who_left(
+        self, client, editor, queued, django_capture_on_commit_callbacks, settings
+    ):
+        settings.TIME_ZONE = "Europe/Paris"
+        # Just after midnight in Paris: still the 9th in UTC, the time the export writes.
+        consented = timezone.make_aware(datetime(2024, 3, 10, 0, 30), ZoneInfo("Europe/Paris"))
+        subscribers = [
+            SubscriberFactory(email="fidele@example.org", confirmed_at=consented),
+            SubscriberFactory(email="attente@example.org", pending=True, language="en"),
+            SubscriberFactory(email="partie@example.org", unsubscribed=True),
+            SubscriberFactory(email="rebond@example.org", suppressed=True),
+            SubscriberFactory(email="=calcul@example.org"),
+        ]
+        exported = b"".join(
+            client.post(
+                reverse("admin:newsletter_subscriber_changelist"),
+                {"action": "export_csv", "_selected_action": [s.pk for s in subscribers]},
+            ).streaming_content
+        )
+        Subscriber.objects.all().delete()  # the file arrives on a new site
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("admin:newsletter_subscriber_import"),
+                {"file": SimpleUploadedFile("subscribers.csv", exported)},
+            )
+
+        assert response.status_code == 302
+        assert dict(Subscriber.objects.values_list("email", "status")) == {
+            "fidele@example.org": "confirmed",
+            "attente@example.org": "pending",
+            "=calcul@example.org": "confirmed",
+        }
+        event = SubscriberEvent.objects.get(subscriber__email="fidele@example.org")
+        assert event.detail["consent_date"] == "2024-03-10"
+        assert Subscriber.objects.get(email="attente@example.org").language == "en"
+        summary = client.get(response["Location"]).content.decode()
+        assert "2 plus abonnés, ignorés." in summary
+        queued.run_all()
+        assert [m.to for m in mail.outbox] == [["attente@example.org"]]
 
     def test_the_consent_ledger_names_events_with_nouns(self, client, editor):
         leaving = SubscriberFactory()

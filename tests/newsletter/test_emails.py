@@ -1,5 +1,7 @@
 import email
+import re
 from email import policy
+from html.parser import HTMLParser
 
 import pytest
 
@@ -154,3 +156,138 @@ def test_the_text_part_reads_as_text_with_numbered_links_and_a_signature_separat
     assert "[1] https://blog.example.org/billet/" in lines
     assert "**" not in text
     assert "-- " in lines  # the separator mail clients recognise, with its space
+
+
+# Contrast of every visible text of the emails, in light and dark mode (WCAG 2.1, 1.4.3) ---------
+
+DARK_BLOCK = re.compile(r"@media \(prefers-color-scheme: dark\) \{(.*?)\n  \}", re.S)
+RULE = re.compile(r"([^{}]+)\{([^}]*)\}")
+
+
+def luminance(colour: str) -> float:
+    value = colour.lstrip("#")
+    if len(value) == 3:
+        value = "".join(c * 2 for c in value)
+    channels = [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(foreground: str, background: str) -> float:
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_the_contrast_function_gives_the_figures_of_the_audit():
+    assert round(contrast("#8a2d1c", "#161616"), 2) == 2.13
+    assert round(contrast("#5c5c5c", "#161616"), 2) == 2.71
+    assert round(contrast("#000", "#fff"), 1) == 21.0
+
+
+def declarations(text: str) -> dict[str, str]:
+    pairs = (part.split(":", 1) for part in text.split(";") if ":" in part)
+    return {name.strip(): value.replace("!important", "").strip() for name, value in pairs}
+
+
+def dark_rules(html: str) -> list[tuple[list[str], dict[str, str]]]:
+    """Return the dark-mode rules as (selector as [".class", "tag"...], declarations)."""
+    rules = []
+    for selectors, body in RULE.findall(DARK_BLOCK.search(html).group(1)):
+        for selector in selectors.split(","):
+            rules.append((selector.split(), declarations(body)))
+    return rules
+
+
+class Texts(HTMLParser):
+    """Collect each visible text with the colour and background it is shown in."""
+
+    VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+    def __init__(self, rules):
+        super().__init__()
+        self.rules = rules
+        self.stack = [("html", set(), {"color": "#000000", "background": "#ffffff"}, False)]
+        self.shown = []
+
+    def matches(self, selector, tag, classes, ancestors) -> bool:
+        *context, last = selector
+        if not (last == tag or last.lstrip(".") in classes and last.startswith(".")):
+            return False
+        return all(
+            any(part.lstrip(".") in a_classes for _, a_classes, _, _ in ancestors)
+            for part in context
+        )
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = set((attrs.get("class") or "").split())
+        inline = declarations(attrs.get("style") or "")
+        _, _, parent, hidden = self.stack[-1]
+        style = {"color": parent["color"], "background": parent["background"]}
+        for name in ("color", "background"):
+            if name in inline:
+                style[name] = inline[name]
+        if self.rules is not None:
+            for selector, rule in self.rules:
+                if self.matches(selector, tag, classes, self.stack):
+                    style.update({k: v for k, v in rule.items() if k in style})
+        hidden = (
+            hidden
+            or tag in {"head", "title", "style"}
+            or "display:none" in (attrs.get("style") or "")
+        )
+        if tag not in self.VOID:
+            self.stack.append((tag, classes, style, hidden))
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and len(self.stack) > 1:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        tag, _, style, hidden = self.stack[-1]
+        if data.strip() and not hidden:
+            self.shown.append((data.strip(), tag, style["color"], style["background"]))
+
+
+def texts_of(html: str, *, dark: bool):
+    parser = Texts(dark_rules(html) if dark else None)
+    parser.feed(html)
+    return parser.shown
+
+
+def newsletter_emails():
+    subscriber = SubscriberFactory(language="fr")
+    issue = IssueFactory(
+        post=PostFactory(),
+        body="Voir [le billet](/billet/).\n\n> Une citation.\n\n```\ncode\n```",
+    )
+    yield "confirmation", emails.confirmation_message(SubscriberFactory(pending=True))
+    yield "data link", emails.data_link_message(subscriber)
+    yield "issue", emails.IssueRenderer(issue).message(subscriber=subscriber, delivery_id=1)
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_every_text_of_the_emails_has_a_contrast_of_at_least_4_5(dark):
+    for name, message in newsletter_emails():
+        _text, html = parts(message)
+        shown = texts_of(html, dark=dark)
+        assert any(text == "Chez Soi" for text, *_ in shown)  # the site's name is among them
+        low = [
+            (text[:30], tag, colour, background, round(contrast(colour, background), 2))
+            for text, tag, colour, background in shown
+            if contrast(colour, background) < 4.5
+        ]
+        assert low == [], name
+
+
+UNSPACED = re.compile(r"(?<![\u00a0\u202f])[:;!?»](?=\s|$)|«(?![\u00a0\u202f])")
+
+
+def test_the_emails_space_french_punctuation_with_non_breaking_spaces():
+    for name, message in newsletter_emails():
+        text, html = parts(message)
+        shown = " ".join(words for words, *_ in texts_of(html, dark=False))
+        for part, words in (("text", text), ("html", shown)):
+            assert not [
+                words[max(0, m.start() - 20) : m.end()] for m in UNSPACED.finditer(words)
+            ], f"{name} ({part})"

@@ -52,3 +52,30 @@ def test_a_file_without_an_email_column_is_refused():
 def test_a_file_that_is_not_text_is_refused():
     rows, errors = read_subscribers_csv(b"\xff\xfe\x00binary")
     assert rows == [] and errors
+
+
+def test_the_admins_export_is_read_back_keeping_consent_and_who_left():
+    rows, errors = read_subscribers_csv(
+        b"email,language,status,signed_up,confirmed,left\n"
+        b"fidele@example.org,fr,confirmed,2024-01-01T09:00:00+00:00,2024-01-02T09:00:00+00:00,\n"
+        b"attente@example.org,en,pending,2024-01-03T09:00:00+00:00,,\n"
+        b"partie@example.org,fr,unsubscribed,2024-01-01T09:00:00+00:00,,2024-02-01T09:00:00+00:00\n"
+        b"rebond@example.org,fr,suppressed,2024-01-01T09:00:00+00:00,,\n"
+        b"'=calcul@example.org,fr,confirmed,,2024-01-04T09:00:00+00:00,\n"
+    )
+
+    assert errors == []
+    read = {row.email: (row.consent_date, row.no_longer_subscribed) for row in rows}
+    assert read == {
+        "fidele@example.org": (date(2024, 1, 2), False),
+        "attente@example.org": (None, False),
+        "partie@example.org": (None, True),
+        "rebond@example.org": (None, True),
+        "=calcul@example.org": (date(2024, 1, 4), False),
+    }
+
+
+def test_an_unknown_status_is_a_row_error():
+    _rows, errors = read_subscribers_csv(b"email,status\nx@example.org,banned\n")
+
+    assert [error.line for error in errors] == [2]

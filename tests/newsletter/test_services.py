@@ -30,7 +30,7 @@ from newsletter.services.subscribers import (
     subscriber_unsubscribe,
     subscribers_import,
 )
-from tests.blog.factories import PostFactory
+from tests.blog.factories import MediaItemFactory, PostFactory
 from tests.newsletter.factories import IssueFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
@@ -220,6 +220,14 @@ class TestImport:
         assert event.kind == Event.Kind.IMPORT and event.source == Event.Source.IMPORT
         assert event.detail["consent_source"] == "salon du livre"
         assert event.detail["consent_date"] == "2024-03-01"
+
+    def test_a_row_of_someone_who_left_is_reported_and_never_subscribes_anyone(self, queued):
+        rows = [ImportRow(2, "inconnue@example.org", "fr", no_longer_subscribed=True)]
+
+        result = subscribers_import(rows=rows, imported_by="editrice")
+
+        assert result.left == ["inconnue@example.org"]
+        assert not Subscriber.objects.exists() and queued.calls == []
 
 
 class TestFanOut:
@@ -530,6 +538,14 @@ class TestScheduledAndAutomatic:
 
         assert queued.named("fan_out") == [(due.pk,)]
         assert Issue.objects.get(pk=later.pk).status == Issue.Status.SCHEDULED
+
+    def test_an_issue_from_a_post_with_a_cover_opens_with_the_cover_and_its_description(self):
+        cover = MediaItemFactory(alt_text="Un bocal de levain")
+        post = PostFactory(cover=cover, body="Le texte.")
+
+        issue = issue_from_post(post=post)
+
+        assert issue.body == f"![Un bocal de levain]({cover.url})\n\nLe texte."
 
     def test_the_database_refuses_a_second_announcement_of_a_post(self, queued):
         post = PostFactory(email_subscribers=True)

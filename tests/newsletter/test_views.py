@@ -77,7 +77,11 @@ class TestSubscribeForm:
     def test_an_invalid_address_is_explained(self, client, queued):
         response = client.post("/newsletter/", {"email": "pas-une-adresse", "language": "fr"})
         assert response.status_code == 200
-        assert "is-invalid" in response.content.decode()
+        page = response.content.decode()
+        assert "is-invalid" in page
+        # The site's words ("adresse e-mail"), not Django's ("adresse de courriel").
+        assert "Saisissez une adresse e-mail comme nom@exemple.fr." in page
+        assert "courriel" not in page
         assert not Subscriber.objects.exists()
 
     def test_a_robot_filling_the_honeypot_sees_success_but_subscribes_nobody(self, client, queued):

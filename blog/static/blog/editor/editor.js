@@ -1,7 +1,7 @@
 /*
  * The post and page editor (blog/admin/editor.py): EasyMDE on the body, a preview rendered by the
  * server as readers will get it, words and reading time, image uploads, and a draft kept in this
- * browser until the form is saved.
+ * browser until the server has the text (a form sent may never arrive: the draft outlives it).
  */
 "use strict";
 
@@ -26,6 +26,13 @@
     const csrfToken = form.querySelector("[name=csrfmiddlewaretoken]").value;
     const language = document.documentElement.lang || "fr";
     const draft = new Draft(settings.draftKey, textarea.value, title ? title.value : "");
+    if (settings.newDraftKey !== settings.draftKey) {
+      // The object was just added from the shared "new" draft: the server has that text now.
+      const added = new Draft(settings.newDraftKey, textarea.value, title ? title.value : "");
+      if (added.submittedAt !== null && !added.differs(added.body, added.savedTitle)) {
+        added.forget();
+      }
+    }
     const formHasErrors = Boolean(document.querySelector(".errornote"));
 
     const preview = new ServerPreview(settings.previewUrl, csrfToken, texts.previewFailed);
@@ -88,24 +95,49 @@
       }
     };
 
-    // A draft left by a closed tab comes back, said so, with a way to drop it.
-    if (draft.differs(editor.value(), title ? title.value : "")) {
+    const time = new Intl.DateTimeFormat(language, { dateStyle: "long", timeStyle: "short" });
+    const discardButton = {
+      label: texts.discard,
+      action: () => {
+        editor.value(draft.savedBody);
+        if (title) {
+          title.value = draft.savedTitle;
+        }
+        forget();
+        notice.show(texts.discarded, "info");
+      },
+    };
+    function restoreTitle() {
       if (title && draft.title !== null) {
         title.value = draft.title;
         title.dispatchEvent(new Event("change")); // The slug follows, as when typed.
       }
-      const time = new Intl.DateTimeFormat(language, { dateStyle: "long", timeStyle: "short" });
-      notice.show(texts.restored.replace("%(time)s", time.format(new Date(draft.savedAt))), "info", {
-        label: texts.discard,
+    }
+    const draftBody = editor.value();
+    const differs = draft.differs(draftBody, title ? title.value : "");
+    if (differs && draft.submittedAt !== null && draft.isNew) {
+      // Sent from an add form: it may have become an object since, or been lost on the way.
+      // The writer decides; meanwhile the form shows the server's text, and the draft is kept.
+      editor.value(draft.savedBody);
+      clearTimeout(editor._autosave_timeout);
+      const sentAt = time.format(new Date(draft.submittedAt));
+      notice.show(texts.sent.replace("%(time)s", sentAt), "info", {
+        label: texts.restore,
         action: () => {
-          editor.value(draft.savedBody);
-          if (title) {
-            title.value = draft.savedTitle;
-          }
-          forget();
-          notice.show(texts.discarded, "info");
+          editor.value(draftBody);
+          restoreTitle();
+          keep();
+          notice.show(texts.restored.replace("%(time)s", sentAt), "info", discardButton);
         },
-      });
+      }, discardButton);
+    } else if (differs) {
+      // A draft left by a closed tab, or by a form that never reached the server, comes back.
+      restoreTitle();
+      notice.show(
+        texts.restored.replace("%(time)s", time.format(new Date(draft.savedAt))),
+        "info",
+        discardButton,
+      );
     } else if (formHasErrors) {
       keep(); // Not saved yet: the form came back to be corrected.
     } else {
@@ -143,9 +175,12 @@
         keep();
       }
     });
-    // Once sent, the form is the server's to keep; a refused form comes back and is kept again.
+    // Kept through the sending, marked sent: an expired session, a refusal or a lost connection
+    // must not cost the text. The page the server answers with forgets it once it has the text.
+    // After EasyMDE's own listener, which removes its copy of the body when the form is sent.
     form.addEventListener("submit", () => {
-      forget();
+      keep();
+      draft.markSubmitted();
       submitting = true;
     });
 
@@ -272,6 +307,7 @@
     constructor(key, savedBody, savedTitle) {
       this.bodyKey = `smde_${key}`; // EasyMDE's name for it.
       this.key = `chez-soi-draft-${key}`;
+      this.isNew = key.endsWith("-new"); // Shared by every object not created yet.
       this.savedBody = savedBody;
       this.savedTitle = savedTitle;
       let kept = null;
@@ -282,6 +318,7 @@
       }
       this.title = kept ? kept.title : null;
       this.savedAt = kept ? kept.savedAt : null;
+      this.submittedAt = kept && kept.submittedAt ? kept.submittedAt : null;
       this.body = localStorage.getItem(this.bodyKey);
     }
 
@@ -302,12 +339,29 @@
       }
     }
 
+    /** Mark what was just kept as sent to the server. */
+    markSubmitted() {
+      try {
+        const kept = JSON.parse(localStorage.getItem(this.key));
+        if (kept) {
+          kept.submittedAt = Date.now();
+          localStorage.setItem(this.key, JSON.stringify(kept));
+        }
+      } catch (error) {
+        // As in keep(): the draft stays as it was.
+      }
+    }
+
     forget() {
       localStorage.removeItem(this.key);
+      // EasyMDE's copy too, when this is not the editor's own draft (a "new" one, once added).
+      if (localStorage.getItem(this.bodyKey) === this.savedBody) {
+        localStorage.removeItem(this.bodyKey);
+      }
     }
   }
 
-  /** A message above the editor, read out by screen readers, with an optional button. */
+  /** A message above the editor, read out by screen readers, with optional buttons. */
   class Notice {
     constructor(container) {
       this.element = document.createElement("div");
@@ -317,10 +371,10 @@
       container.parentNode.insertBefore(this.element, container);
     }
 
-    show(message, level, button) {
+    show(message, level, ...buttons) {
       this.element.replaceChildren(document.createTextNode(message));
       this.element.dataset.level = level;
-      if (button) {
+      for (const button of buttons) {
         const element = document.createElement("button");
         element.type = "button";
         element.className = "button";
