@@ -34,6 +34,22 @@ class RequestSizeLimitMiddleware:
         return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
+class NulCharacterRefusalMiddleware:
+    """Answer 400 to a query string holding a NUL character, which no address of the site uses.
+
+    PostgreSQL cannot store or compare text with NUL: the admin's list filters, among others,
+    would pass it on and fail with a 500 (tests/test_hostile_input.py).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if any("\x00" in name + "".join(values) for name, values in request.GET.lists()):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)
+
+
 def request_length(request: HttpRequest) -> int:
     """Return the body length the client declares, 0 when it declares none or nonsense."""
     try:

@@ -212,7 +212,9 @@ def sign_up(client: Client, email: str):
 
 def page_text(response) -> str:
     """Return a page without what differs on every rendering (CSRF tokens, CSP nonces)."""
-    return re.sub(r'(csrfmiddlewaretoken" value|nonce)="[^"]+"', r'\1=""', response.content.decode())
+    return re.sub(
+        r'(csrfmiddlewaretoken" value|nonce)="[^"]+"', r'\1=""', response.content.decode()
+    )
 
 
 @pytest.fixture
@@ -244,7 +246,8 @@ def test_sign_up_answers_alike_for_a_taken_and_a_free_address(sent):
     free_page = free_visitor.get(free["Location"])
     assert taken_page.status_code == free_page.status_code == 200
     # Each page names the address its visitor typed, and differs in nothing else.
-    assert page_text(taken_page).replace("prise@", "@") == page_text(free_page).replace("libre@", "@")
+    taken_text = page_text(taken_page).replace("prise@example.org", "ADDRESS")
+    assert taken_text == page_text(free_page).replace("libre@example.org", "ADDRESS")
     # The owner of the taken address hears that someone tried; the new reader gets a link.
     [(taken_to, taken_subject), (free_to, free_subject)] = sent
     assert taken_to == ["prise@example.org"] and "existe déjà" in taken_subject
@@ -284,4 +287,3 @@ def test_staff_made_with_createsuperuser_sign_in_without_confirming(client, monk
     assert response["Location"] == "/admin/"
     assert is_signed_in(client)
     assert EmailAddress.objects.get(user=owner).verified
-

@@ -187,7 +187,9 @@ def test_search_and_pagination_parameters_never_break_a_page(client, post, terms
         ("/newsletter/archive/", {"page": page}),
     ):
         response = client.get(address, parameters)
-        assert response.status_code in (200, 404), (address, parameters, response.status_code)
+        # 400 for a NUL character, which PostgreSQL cannot hold (config/middleware.py).
+        expected = (400,) if "\x00" in "".join(parameters.values()) else (200, 404)
+        assert response.status_code in expected, (address, parameters, response.status_code)
 
 
 @hostile
@@ -263,7 +265,9 @@ def address(data, pieces, known):
                 position = match.end()
             parts.append(route[position:])
         else:
-            drawn = data.draw(st.from_regex(piece.regex.pattern.replace(r"\Z", "$"), fullmatch=True))
+            drawn = data.draw(
+                st.from_regex(piece.regex.pattern.replace(r"\Z", "$"), fullmatch=True)
+            )
             parts.append(quote(drawn, safe="/"))
     return "/" + "".join(parts)
 

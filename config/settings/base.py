@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # Request bodies are read only after every middleware has run (CSRF's check is in process_view).
     "config.middleware.RequestSizeLimitMiddleware",
+    "config.middleware.NulCharacterRefusalMiddleware",
     "config.middleware.StaffMfaMiddleware",
     # Last, so that a cached page still goes out through the CSRF, CSP and locale middleware.
     "blog.pagecache.PageCacheMiddleware",

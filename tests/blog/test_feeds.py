@@ -142,7 +142,9 @@ def parsed(response):
 def pasted_post():
     """A post whose title, body and tag hold control characters and noncharacters."""
     tag = TagFactory(name="Bureau\x0bWord\x1f", slug="bureau")
-    PostFactory(title="Tomates\x0bet\ufffebasilic", body=f"{PASTED}\n\n{TYPED_REFERENCES}", tags=[tag])
+    PostFactory(
+        title="Tomates\x0bet\ufffebasilic", body=f"{PASTED}\n\n{TYPED_REFERENCES}", tags=[tag]
+    )
     PostFactory(title="Tomatoes\x0b\uffff", body=PASTED, language="en", tags=[tag])
 
 
