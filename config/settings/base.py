@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "blog",
     "comments",
     "newsletter",
+    "moving",
     "demo",
 ]
 SITE_ID = 1
