@@ -56,7 +56,7 @@ lint: $(VENV)/.installed
 
 # Known weaknesses in our code (bandit) and in installed packages (pip-audit): docs/security.md.
 audit: $(VENV)/.installed
-	$(BIN)/bandit -c pyproject.toml --quiet --recursive blog comments newsletter config core bench demo launcher
+	$(BIN)/bandit -c pyproject.toml --quiet --recursive blog comments newsletter moving config core bench demo launcher
 	$(PY) .ci/audit_dependencies.py
 
 # PostgreSQL and Redis: DATABASE_URL and REDIS_URL, else those answering on 127.0.0.1:5432 and
