@@ -1,17 +1,17 @@
 """Static pages (About, Contact, Legal), written with the same editor as posts."""
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from blog.admin.authors import StaffAuthorAdminMixin
 from blog.admin.editor import MarkdownEditorAdminMixin
 from blog.admin.revisions import RevisionAdmin
 from blog.models import Page
 
 
 @admin.register(Page)
-class PageAdmin(MarkdownEditorAdminMixin, RevisionAdmin):
+class PageAdmin(StaffAuthorAdminMixin, MarkdownEditorAdminMixin, RevisionAdmin):
     list_display = [
         "title",
         "address",
@@ -48,15 +48,6 @@ class PageAdmin(MarkdownEditorAdminMixin, RevisionAdmin):
             },
         ),
     ]
-
-    def get_changeform_initial_data(self, request):
-        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "author":
-            # Authors are the site's staff, not every reader who signed up to comment.
-            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def view_on_site(self, page):
         # Drafts are not public yet: staff see them through the preview.

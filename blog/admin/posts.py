@@ -1,12 +1,12 @@
 import reversion
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from blog.admin.authors import StaffAuthorAdminMixin
 from blog.admin.editor import MarkdownEditorAdminMixin
 from blog.admin.media import cover_thumbnail
 from blog.admin.revisions import RevisionAdmin
@@ -16,7 +16,9 @@ from core.admin import LabelledAutocompleteMixin
 
 
 @admin.register(Post)
-class PostAdmin(LabelledAutocompleteMixin, MarkdownEditorAdminMixin, RevisionAdmin):
+class PostAdmin(
+    StaffAuthorAdminMixin, LabelledAutocompleteMixin, MarkdownEditorAdminMixin, RevisionAdmin
+):
     list_display = [
         "title",
         "publication_state",
@@ -71,15 +73,6 @@ class PostAdmin(LabelledAutocompleteMixin, MarkdownEditorAdminMixin, RevisionAdm
         super().save_model(request, obj, form, change)
         if obj.is_live and obj.went_live_at is None:
             posts_go_live_soon()
-
-    def get_changeform_initial_data(self, request):
-        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "author":
-            # Authors are the site's staff, not every reader who signed up to comment.
-            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
