@@ -504,3 +504,43 @@ def comments_purge_discarded() -> int:
     """Delete the blatant spam Akismet said to discard, once it is 30 days old."""
     _total, by_model = Comment.objects.discarded(older_than_days=DISCARDED_SPAM_KEPT_DAYS).delete()
     return by_model.get(Comment._meta.label, 0)
+
+
+def comment_import(
+    *,
+    comment: Comment | None = None,
+    post: Post,
+    parent: Comment | None,
+    author_name: str,
+    author_email: str,
+    author_url: str,
+    ip_address: str | None,
+    created_at,
+    status: str,
+    body: str,
+    language: str,
+) -> Comment:
+    """Store (or update) a comment brought from another platform, already moderated there.
+
+    No spam check and no notification: its readers were told on the old site. The caller
+    recounts the posts' comments once (`post_comment_counts_refresh`).
+    """
+    comment = comment or Comment(post=post)
+    comment.post = post
+    comment.parent = parent
+    comment.author_name = author_name
+    comment.author_email = author_email
+    comment.author_url = author_url
+    comment.ip_address = ip_address
+    comment.status = status
+    comment.body = body
+    comment.language = language
+    comment.verdict = Verdict.SKIPPED
+    # Stamped as done, so that neither the reply nor the moderators' notices go out for it.
+    comment.replies_notified_at = comment.moderators_notified_at = timezone.now()
+    comment.save()
+    if created_at is not None:
+        # `created_at` is filled on creation: the comment's own date is written afterwards.
+        Comment.objects.filter(pk=comment.pk).update(created_at=created_at)
+        comment.created_at = created_at
+    return comment

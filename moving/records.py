@@ -47,6 +47,8 @@ class Attachment:
     title: str = ""
     alt_text: str = ""
     caption: str = ""
+    # The file itself when the export carries it (a Chez Soi zip: `url` is "zip:<member name>").
+    content: bytes = b""
 
 
 @dataclass
@@ -104,6 +106,17 @@ class Subscriber:
     left_at: datetime | None = None  # unsubscribed or cleaned
     left_reason: str = ""
     consent_wording: str = ""
+    # The whole consent ledger when the export has it (a Chez Soi zip): SubscriberEvent's fields.
+    events: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Redirect:
+    """An address of the old site that already redirected elsewhere than to one of its posts."""
+
+    old_path: str
+    new_path: str
+    note: str = ""
 
 
 @dataclass
@@ -130,3 +143,4 @@ class Export:
     subscribers: list[Subscriber] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    redirects: list[Redirect] = field(default_factory=list)

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     # Django's, reading the language from the address only when its first segment is one.
     "config.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Old addresses of an imported site, looked up only when nothing here answers them.
+    "moving.middleware.RedirectMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -180,6 +182,20 @@ CONTENT_SECURITY_POLICY = {
 # The media library (blog/media.py): uploads refused over these, with a message saying why.
 MEDIA_MAX_UPLOAD_MB = read("MEDIA_MAX_UPLOAD_MB")
 MEDIA_MAX_MEGAPIXELS = read("MEDIA_MAX_MEGAPIXELS")
+
+# Images of imported posts (moving/media.py), downloaded within these bounds. Only public
+# addresses are fetched: loopback is allowed by the test settings alone, for their local server.
+MOVING_MEDIA_MAX_MB = read("MOVING_MEDIA_MAX_MB")
+MOVING_MEDIA_TIMEOUT = read("MOVING_MEDIA_TIMEOUT")
+MOVING_MEDIA_MAX_COUNT = read("MOVING_MEDIA_MAX_COUNT")
+MOVING_ALLOW_LOOPBACK = False
+# Whole exports imported (moving/detect.py): refused over this size before being read; a zip
+# also over MOVING_MAX_FILE_MB × MOVING_ZIP_RATIO unpacked or MOVING_ZIP_MAX_MEMBERS files.
+MOVING_MAX_FILE_MB = read("MOVING_MAX_FILE_MB")
+MOVING_ZIP_RATIO = 10
+MOVING_ZIP_MAX_MEMBERS = 20_000
+# An import saves its progress (and commits) every this many objects.
+MOVING_PROGRESS_EVERY = 50
 
 # Request bodies, refused with a 413 page before they are read (config/middleware.py): form data
 # over 2 MB (a very long post is 200 kB of Markdown), uploads over MAX_REQUEST_SIZE in all. Its

@@ -51,6 +51,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "test-media"
+# Tests serve the images of imported posts from a local HTTP server (tests/moving/test_media.py).
+MOVING_ALLOW_LOOPBACK = True
 LANGUAGE_CODE = "fr"
 
 # Static files come from the apps' folders (finders), as with runserver: no collectstatic needed.

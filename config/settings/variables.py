@@ -61,6 +61,7 @@ MAIL = Section("Mail: SMTP by URL, or an anymail backend with its ANYMAIL_* sett
 COMMENTS = Section("Comments (docs/comments.md)")
 NEWSLETTER = Section("Newsletter (docs/newsletter.md)")
 MEDIA = Section("Media library (docs/blog.md)")
+MOVING = Section("Moving a site in: images of imported posts (docs/migration.md)")
 TEST_SUITE = Section("Set by the test suite for the processes it starts", for_operators=False)
 
 VARIABLES = [
@@ -276,6 +277,42 @@ VARIABLES = [
         "media.blog.example.org",
         MEDIA,
         optional_example=True,
+    ),
+    # --- Moving a site in
+    Variable(
+        "MOVING_MEDIA_MAX_MB",
+        20,
+        "Largest image an import downloads from the old site, in megabytes (the media library "
+        "then applies MEDIA_MAX_UPLOAD_MB)",
+        "20",
+        MOVING,
+        cast="int",
+    ),
+    Variable(
+        "MOVING_MEDIA_TIMEOUT",
+        20,
+        "Seconds an import waits for one image of the old site, redirects included",
+        "20",
+        MOVING,
+        cast="int",
+    ),
+    Variable(
+        "MOVING_MEDIA_MAX_COUNT",
+        5000,
+        "Most images one import downloads; the others keep their old address, listed in the "
+        "import's report",
+        "5000",
+        MOVING,
+        cast="int",
+    ),
+    Variable(
+        "MOVING_MAX_FILE_MB",
+        200,
+        "Largest export file an import accepts, in megabytes (a zip also counts what it unpacks "
+        "to, up to ten times this)",
+        "200",
+        MOVING,
+        cast="int",
     ),
     # --- Security (production)
     Variable(

@@ -357,3 +357,139 @@ def confirmations_requeue() -> int:
     for subscriber_id in ids:
         tasks.send_confirmation.delay(subscriber_id)
     return len(ids)
+
+
+def subscriber_import_record(
+    *,
+    email: str,
+    status: str,
+    platform: str,
+    language: str = "",
+    opted_in_at: datetime | None = None,
+    opt_in_ip: str = "",
+    confirmed_at: datetime | None = None,
+    confirm_ip: str = "",
+    left_at: datetime | None = None,
+    left_reason: str = "",
+    consent_wording: str = "",
+) -> tuple[Subscriber | None, str]:
+    """Bring one subscriber of another platform, with the consent they gave there, into the ledger.
+
+    `status` is the old platform's: "subscribed" becomes confirmed, "pending" waits without being
+    sent a confirmation, "unsubscribed" and "cleaned" are kept as having left and are never mailed.
+    Nobody who left here is subscribed again, and a blank value never replaces a stored one.
+    Return the subscriber, or None and the reason it was skipped.
+    """
+    email = normalize_email(email)
+    if "@" not in email or len(email) > 254:
+        return None, "invalid address"
+    leaving = {
+        "unsubscribed": Subscriber.Status.UNSUBSCRIBED,
+        "cleaned": Subscriber.Status.SUPPRESSED,
+    }
+    wanted = {
+        "subscribed": Subscriber.Status.CONFIRMED,
+        "pending": Subscriber.Status.PENDING,
+        **leaving,
+    }.get(status)
+    if wanted is None:
+        return None, f"unknown status {status!r}"
+    now = timezone.now()
+    subscriber = Subscriber.objects.filter(email=email).first()
+    if subscriber is None:
+        subscriber = Subscriber.objects.create(
+            email=email,
+            language=language or settings.LANGUAGE_CODE,
+            status=wanted,
+            confirmed_at=confirmed_at
+            or (opted_in_at if wanted == Subscriber.Status.CONFIRMED else None),
+            unsubscribed_at=(left_at or now) if status in leaving else None,
+            # No confirmation is asked for: the sweeper sends only requested ones.
+            confirmation_requested_at=None,
+        )
+        if opted_in_at:
+            Subscriber.objects.filter(pk=subscriber.pk).update(created_at=opted_in_at)
+    else:
+        changes = {}
+        if (
+            status in leaving
+            and subscriber.status != wanted
+            and subscriber.status != Subscriber.Status.SUPPRESSED
+        ):
+            changes = {
+                "status": wanted,
+                "unsubscribed_at": subscriber.unsubscribed_at or left_at or now,
+            }
+        elif (
+            wanted == Subscriber.Status.CONFIRMED and subscriber.status == Subscriber.Status.PENDING
+        ):
+            changes = {"status": wanted, "confirmed_at": confirmed_at or opted_in_at or now}
+        if confirmed_at and not subscriber.confirmed_at:
+            changes.setdefault("confirmed_at", confirmed_at)
+        if changes:
+            Subscriber.objects.filter(pk=subscriber.pk).update(**changes)
+            for name, value in changes.items():
+                setattr(subscriber, name, value)
+    provenance = {"platform": platform, "status": status}
+    ledger = [
+        (Event.Kind.SUBSCRIBE, opted_in_at, opt_in_ip, consent_wording),
+        (Event.Kind.CONFIRM, confirmed_at, confirm_ip, ""),
+    ]
+    if status in leaving:
+        kind = Event.Kind.UNSUBSCRIBE if status == "unsubscribed" else Event.Kind.BOUNCE
+        ledger.append((kind, left_at, "", ""))
+    for kind, moment, ip, wording in ledger:
+        if moment is None and not ip and not wording:
+            continue
+        _import_event_keep(
+            subscriber=subscriber,
+            kind=kind,
+            external_id=f"import:{platform}:{kind}:{email}"[:200],
+            created_at=moment,
+            ip_address=ip,
+            consent_text=wording,
+            detail={
+                **provenance,
+                **(
+                    {"reason": left_reason}
+                    if left_reason and kind != Event.Kind.SUBSCRIBE and kind != Event.Kind.CONFIRM
+                    else {}
+                ),
+            },
+        )
+    _import_event_keep(
+        subscriber=subscriber,
+        kind=Event.Kind.IMPORT,
+        external_id=f"import:{platform}:{email}"[:200],
+        created_at=now,
+        ip_address="",
+        consent_text="",
+        detail=provenance,
+    )
+    return subscriber, "imported"
+
+
+def _import_event_keep(
+    *, subscriber, kind, external_id, created_at, ip_address, consent_text, detail
+) -> None:
+    """Write an imported ledger event once; a later import only fills in what was blank."""
+    event = Event.objects.filter(external_id=external_id).first()
+    if event is None:
+        Event.objects.create(
+            subscriber=subscriber,
+            kind=kind,
+            source=Event.Source.IMPORT,
+            created_at=created_at or timezone.now(),
+            ip_address=ip_address or None,
+            consent_text=consent_text,
+            detail=detail,
+            external_id=external_id,
+        )
+        return
+    filled = {}
+    if ip_address and not event.ip_address:
+        filled["ip_address"] = ip_address
+    if consent_text and not event.consent_text:
+        filled["consent_text"] = consent_text
+    if filled:
+        Event.objects.filter(pk=event.pk).update(**filled)

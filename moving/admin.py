@@ -1,0 +1,103 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from moving.detect import FORMATS
+from moving.models import ImportRun, Redirect
+
+FORMAT_CHOICES = [
+    ("auto", _("Recognised from the file")),
+    ("wxr", _("WordPress (WXR)")),
+    ("blogger", "Blogger"),
+    ("overblog", "Overblog"),
+    ("substack", "Substack"),
+    ("ghost", "Ghost"),
+    ("mailchimp", "Mailchimp"),
+    ("chezsoi", _("Chez Soi export")),
+]
+assert [name for name, _label in FORMAT_CHOICES[1:]] == FORMATS
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Export file"),
+        help_text=_("The file (XML, JSON, CSV or zip) the old platform gave you."),
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=FORMAT_CHOICES, initial="auto")
+    dry_run = forms.BooleanField(
+        label=_("Dry run"),
+        required=False,
+        help_text=_("Read and report, without writing anything."),
+    )
+    pingbacks = forms.ChoiceField(
+        label=_("Pingbacks and trackbacks"),
+        choices=[("keep", _("Keep them as comments")), ("drop", _("Leave them out"))],
+        initial="keep",
+    )
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Imports: an upload form starts one, its page follows it; a run is never edited."""
+
+    list_display = [
+        "file_name",
+        "format",
+        "status",
+        "dry_run",
+        "created_by",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "format"]
+    list_select_related = ["created_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        from moving.services import import_run_start
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            run = import_run_start(
+                uploaded=form.cleaned_data["file"],
+                created_by=request.user,
+                format_name=form.cleaned_data["format"],
+                dry_run=form.cleaned_data["dry_run"],
+                keep_pingbacks=form.cleaned_data["pingbacks"] == "keep",
+            )
+            return redirect("admin:moving_importrun_change", run.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import a site"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/moving/importrun/upload.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = get_object_or_404(ImportRun.objects.select_related("created_by"), pk=object_id)
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": run.file_name,
+            "run": run,
+            "has_delete_permission": self.has_delete_permission(request, run),
+        }
+        return TemplateResponse(request, "admin/moving/importrun/run.html", context)
+
+
+@admin.register(Redirect)
+class RedirectAdmin(admin.ModelAdmin):
+    list_display = ["old_path", "new_path", "hits", "note", "created_at"]
+    search_fields = ["old_path", "new_path", "note"]
+    fields = ["old_path", "new_path", "note", "hits"]
+    readonly_fields = ["hits"]
