@@ -11,9 +11,12 @@ is saved, and `picture_of` what the cover's template needs.
 import io
 import math
 import posixpath
+import re
 import warnings
+import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 from datetime import timedelta
+from html.parser import HTMLParser
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -25,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from markdown.extensions import Extension
+from markdown.serializers import to_html_string
 from markdown.treeprocessors import Treeprocessor
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -456,15 +460,66 @@ class _MediaImagesProcessor(Treeprocessor):
             for child in parent
             if child.tag == "img" and _file_name(child.get("src", ""))
         }
-        if not parents:
+        # Raw HTML (an imported post's body) is stashed away from the tree: its <img> are found in
+        # the stash, whose strings Markdown puts back after this processor.
+        stash = self.md.htmlStash.rawHtmlBlocks
+        raw_images = {
+            index: _RAW_IMG.findall(block)
+            for index, block in enumerate(stash)
+            if isinstance(block, str) and "<img" in block.lower()
+        }
+        raw_names = {
+            _file_name(_raw_attributes(tag).get("src") or "")
+            for tags in raw_images.values()
+            for tag in tags
+        } - {""}
+        if not parents and not raw_names:
             return
-        names = {_file_name(img.get("src")) for img in parents}
+        names = {_file_name(img.get("src")) for img in parents} | raw_names
         items = {item.file.name: item for item in MediaItem.objects.filter(file__in=names)}
         for img, parent in parents.items():
             item = items.get(_file_name(img.get("src")))
             if item is not None:
                 _replace_with_picture(parent, img, picture_of(item, alt=img.get("alt") or None))
+        for index in raw_images:
+            stash[index] = _RAW_IMG.sub(
+                lambda match: _raw_picture(match.group(0), items), stash[index]
+            )
         self.extension.items = list(items.values())
+
+
+_RAW_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+
+
+class _TagAttributes(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.attributes: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        self.attributes = {name: value or "" for name, value in attrs}
+
+    handle_startendtag = handle_starttag
+
+
+def _raw_attributes(tag: str) -> dict[str, str]:
+    parser = _TagAttributes()
+    parser.feed(tag)
+    parser.close()
+    return parser.attributes
+
+
+def _raw_picture(tag: str, items: dict[str, MediaItem]) -> str:
+    """Return the raw `<img>` tag `tag` as the tree's library images are shown, if it is one."""
+    attributes = _raw_attributes(tag)
+    item = items.get(_file_name(attributes.get("src") or ""))
+    if item is None:
+        return tag
+    # The same building as in the tree, on a small tree of its own, then written back as HTML.
+    holder = etree.Element("div")
+    img = etree.SubElement(holder, "img", attributes)
+    _replace_with_picture(holder, img, picture_of(item, alt=attributes.get("alt") or None))
+    return "".join(to_html_string(child) for child in holder)
 
 
 def _replace_with_picture(parent, img, picture: Picture) -> None:

@@ -3,8 +3,10 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from moving import export_views
 from moving.detect import FORMATS
 from moving.models import ImportRun, Redirect
 
@@ -57,6 +59,26 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        # The export of the whole site lives with the imports; its views admit superusers only.
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(export_views.export_page),
+                name="moving_export",
+            ),
+            path(
+                "export/<str:name>",
+                self.admin_site.admin_view(export_views.export_download),
+                name="moving_export_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_export": request.user.is_superuser}
+        return super().changelist_view(request, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):
         from moving.services import import_run_start

@@ -264,6 +264,42 @@ def media_import(
     return None
 
 
+def media_import_content(
+    source_url: str,
+    content: bytes,
+    *,
+    alt_text: str = "",
+    caption: str = "",
+    run: ImportRun | None = None,
+    on_failure: Callable[[str], None] | None = None,
+) -> MediaItem | None:
+    """Return the library item made from `content`, the file an export carried for `source_url`
+    (a Chez Soi zip): stored once, as `media_import` stores what it downloads."""
+    known = _imported(source_url)
+    if known is not None:
+        return known
+    if run is not None and run.dry_run:
+        return None
+    upload = SimpleUploadedFile(_file_name(source_url), content)
+    try:
+        item = media_item_upload(
+            file=upload,
+            uploaded_by=run.created_by if run is not None else None,
+            alt_text=alt_text[: MediaItem._meta.get_field("alt_text").max_length],
+            caption=caption[: MediaItem._meta.get_field("caption").max_length],
+        )
+    except ValidationError as refusal:
+        reason = _("refused by the media library, its old address is kept: %(reason)s") % {
+            "reason": " ".join(refusal.messages).rstrip(".")
+        }
+        sentence = _("%(url)s: %(reason)s.") % {"url": source_url, "reason": reason}
+        if on_failure is not None:
+            on_failure(sentence)
+        return None
+    _remember(source_url, item, run)
+    return item
+
+
 def _run_media(run: ImportRun | None) -> _RunMedia:
     if run is None or run.pk is None:
         return _RunMedia()

@@ -13,18 +13,19 @@ import tempfile
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import nh3
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from blog.models import RESERVED_SLUGS, Page, Post, Tag
+from blog.models import RESERVED_SLUGS, Page, Post, Tag, slug_check_free
 from comments.services import comment_import, post_comment_counts_refresh
 from core.markdown import POST_ATTRIBUTES, POST_TAGS, URL_SCHEMES, plain_text
 from moving import records
@@ -61,6 +62,22 @@ def media_fetch(url: str, *, alt_text: str, run: ImportRun, on_failure: Callable
     from moving import media
 
     return media.media_import(url, alt_text=alt_text, run=run, on_failure=on_failure)
+
+
+def media_store(
+    attachment: records.Attachment, *, run: ImportRun, on_failure: Callable[[str], None]
+):
+    """Return the library item made from a file the export carries, or None (why to `on_failure`)."""
+    from moving import media
+
+    return media.media_import_content(
+        attachment.source_id,
+        attachment.content,
+        alt_text=attachment.alt_text,
+        caption=attachment.caption,
+        run=run,
+        on_failure=on_failure,
+    )
 
 
 def media_rewrite(html: str, fetch: Callable) -> str:
@@ -154,6 +171,40 @@ def comment_text_of(html: str) -> str:
     return parser.text()
 
 
+# Letters `slugify` drops, as the admin's slug field (Django's URLify) writes them.
+TRANSLITERATION = str.maketrans(
+    {
+        **dict(zip("абвгдезийклмнопрстуфхцыэ", "abvgdezijklmnoprstufhcye", strict=True)),
+        **dict(zip("АБВГДЕЗИЙКЛМНОПРСТУФХЦЫЭ", "ABVGDEZIJKLMNOPRSTUFHCYE", strict=True)),
+        "ё": "yo", "ж": "zh", "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ь": "", "ю": "yu",
+        "я": "ya", "Ё": "Yo", "Ж": "Zh", "Ч": "Ch", "Ш": "Sh", "Щ": "Sch", "Ъ": "", "Ь": "",
+        "Ю": "Yu", "Я": "Ya", "є": "ye", "і": "i", "ї": "yi", "ґ": "g", "Є": "Ye", "І": "I",
+        "Ї": "Yi", "Ґ": "G",
+        **dict(zip("αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώ", "abgdezh8iklmnxoprsstyfxpwaehioyw",
+                   strict=True)),
+        **dict(zip("ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩΆΈΉΊΌΎΏ", "ABGDEZH8IKLMNXOPRSTYFXPWAEHIOYW",
+                   strict=True)),
+        "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ł": "l",
+        "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th",
+    }
+)  # fmt: skip
+
+
+def _usable_slug(text: str) -> str:
+    slug = slugify(text.translate(TRANSLITERATION))[:200].strip("-")
+    return "" if not slug or slug.isdigit() or slug in RESERVED_SLUGS else slug
+
+
+def slug_wanted(record: records.Post) -> str:
+    """Return the address a post would like: its old slug, else its title in Latin letters; never
+    one of the site's own addresses nor all digits (Blogger gives "30" to a Cyrillic title)."""
+    return (
+        _usable_slug(record.slug)
+        or _usable_slug(record.title)
+        or slugify(f"{record.kind}-{record.slug or record.source_id}")[:200]
+    )
+
+
 def _path_of(url: str) -> str:
     """Return the path and query string of an address of the old site ("/?p=12")."""
     parts = urlsplit(url.strip())
@@ -189,6 +240,8 @@ class _Writer:
         self.tags: dict[str, Tag] = {}
         self.posts: dict[str, Post | Page] = {}
         self.media_urls: set[str] = set()
+        # Images the export carries itself (a Chez Soi zip), by the address bodies and covers use.
+        self.carried = {item.source_id: item for item in export.attachments if item.content}
         self.fallback_author = None
         self.with_media = media_available()
         self.every = settings.MOVING_PROGRESS_EVERY
@@ -361,14 +414,18 @@ class _Writer:
         def taken(candidate):
             if model is Tag:
                 return Tag.objects.filter(slug=candidate).exists()
-            if candidate in RESERVED_SLUGS or candidate.isdigit():
-                return True
-            posts = Post.objects.filter(slug=candidate)
-            pages = Page.objects.filter(slug=candidate)
+            posts, pages = Post.objects.all(), Page.objects.all()
             if exclude is not None:
                 posts = posts.exclude(pk=exclude.pk) if isinstance(exclude, Post) else posts
                 pages = pages.exclude(pk=exclude.pk) if isinstance(exclude, Page) else pages
-            return posts.exists() or pages.exists()
+            # The rules of the editors' forms: the site's own addresses, a year (all digits),
+            # and the other posts' and pages' addresses are refused.
+            try:
+                for queryset in (posts, pages):
+                    slug_check_free(candidate, taken_by=queryset, message="%(title)s")
+            except ValidationError:
+                return True
+            return False
 
         candidate, n = slug, 1
         while taken(candidate):
@@ -379,11 +436,39 @@ class _Writer:
 
     # Posts and pages ---
 
+    def absolute(self, url: str, what: str) -> str | None:
+        """Return `url` made absolute with the old site's address, or None (said in the report)
+        when it is relative and that address is unknown."""
+        url = url.strip()
+        if url in self.carried or url.startswith("//") or urlsplit(url).scheme:
+            return url
+        if not self.export.site_url:
+            self.fail(
+                what,
+                _("%(url)s: kept as it is: a relative address, and the export does not give the "
+                  "old site’s address to find it.") % {"url": url},
+            )  # fmt: skip
+            return None
+        # The site's address is a folder: "wp-content/…" is under it, "/content/…" at its root.
+        return urljoin(self.export.site_url.rstrip("/") + "/", url)
+
     def fetcher(self, what: str) -> Callable:
         def fetch(url: str, alt_text: str = ""):
-            item = media_fetch(
-                url, alt_text=alt_text, run=self.run, on_failure=lambda why: self.fail(what, why)
-            )
+            url = self.absolute(url, what)
+            if url is None:
+                return None
+            carried = self.carried.get(url)
+            if carried is not None:
+                item = media_store(
+                    carried, run=self.run, on_failure=lambda why: self.fail(what, why)
+                )
+            else:
+                item = media_fetch(
+                    url,
+                    alt_text=alt_text,
+                    run=self.run,
+                    on_failure=lambda why: self.fail(what, why),
+                )
             if item is not None:
                 self.media_urls.add(url)
             return item
@@ -416,10 +501,7 @@ class _Writer:
         if record.status == "private":
             self.warn(what, _("A private post on the old site: imported as a draft."))
         if not writing.pk:
-            wanted = (
-                slugify(record.slug or record.title)[:200]
-                or f"{record.kind}-{slugify(record.source_id)}"
-            )
+            wanted = slug_wanted(record)
             writing.slug = self._free_slug(wanted, model, 200)
             if writing.slug != wanted:
                 self.warn(what, _("The address “%(slug)s” was taken: “%(new)s” is used.")
@@ -564,6 +646,15 @@ class _Writer:
                     defaults={"new_path": new_path, "note": f"{self.platform} {record.source_id}"},
                 )
                 self.count("redirects")
+        for redirect in self.export.redirects:
+            Redirect.objects.update_or_create(
+                old_path=redirect.old_path[:1000],
+                defaults={
+                    "new_path": redirect.new_path[:1000],
+                    "note": redirect.note or self.platform,
+                },
+            )
+            self.count("redirects")
 
         def new_href(match):
             href = html_module.unescape(match.group(2))

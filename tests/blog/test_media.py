@@ -426,3 +426,28 @@ def test_an_editor_saving_a_post_meanwhile_keeps_their_text(media_root):
     post.refresh_from_db()
     # The HTML is the body's, whoever saved last.
     assert ("Après" in post.body) == ("Après" in post.body_html)
+
+
+def test_a_library_image_in_raw_html_is_linked_and_shown_as_a_picture(
+    django_capture_on_commit_callbacks,
+):
+    # Imported posts keep their HTML inside the Markdown body: Markdown stashes it untouched.
+    item = MediaItemFactory(alt_text="Une photo")
+    post = PostFactory(
+        body=f'<p><img src="{item.url}" alt="x"></p>\n\n'
+        '<figure><img src="https://example.org/media/library/x.jpg" alt="ailleurs"></figure>'
+    )
+    assert list(post.media.all()) == [item]
+    assert f'<img alt="x" decoding="async" height="800" loading="lazy" src="{item.url}"' in (
+        post.body_html
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        media_item_render(item=item)
+
+    post.refresh_from_db()
+    picture = re.search(r"<picture>.*?</picture>", post.body_html).group()
+    assert 'type="image/webp"' in picture
+    assert f'srcset="/media/{item.renditions[0]["fallback"]} 480w' in picture
+    assert 'alt="x"' in picture
+    assert 'src="https://example.org/media/library/x.jpg"' in post.body_html

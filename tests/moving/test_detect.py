@@ -2,9 +2,17 @@ import io
 import zipfile
 
 import pytest
+from django.utils import translation
 
 from moving import detect
 from moving.importers import ImportRefused
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Read the refusals as written in the code."""
+    with translation.override("en"):
+        yield
 
 
 def zipped(members: dict[str, bytes]) -> bytes:

@@ -228,11 +228,6 @@ def test_round_trip_export_then_import_into_an_empty_site():
     assert Redirect.objects.filter(old_path="/?p=12", new_path=post.get_canonical_path()).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="moving.services.export_write does not yet store Attachment.content (zip: images) "
-    "nor write Export.redirects: see the export helper's report",
-)
 def test_round_trip_brings_the_images_from_the_zip_and_every_redirect():
     before, after, report, files = _round_trip()
 

@@ -542,3 +542,52 @@ def test_import_failure_is_reported_in_the_reader_language(old_site, run, failur
         f"{old_site.url}/gone.png\u00a0: non téléchargé, l’ancienne adresse est gardée\u00a0: "
         "le serveur a répondu 404 Not Found."
     ]
+
+
+# The whole way: an export read, written, and its post shown -----------------------------------
+
+
+@pytest.mark.django_db
+def test_an_imported_post_shows_its_images_from_the_library(old_site, client, settings):
+    from blog.models import Post
+    from moving import services
+    from moving.importers import wxr
+    from tests.blog.factories import SuperuserFactory
+    from tests.moving.test_importer_wxr import item, wxr_document
+
+    settings.MOVING_ALLOW_LOOPBACK = True
+    body = (
+        '<p>Les radis :</p>\n<img src="https://potager.example/wp-content/uploads/2019/05/radis.png"'
+        ' alt="Des radis">\n<p>Et encore <img src="/photo.png" alt="Un champ"></p>'
+    )
+    data = wxr_document(item("12", content=body)).replace(
+        b"https://potager.example", old_site.url.encode()
+    )
+    run = ImportRun.objects.create(file_name="potager.xml", created_by=SuperuserFactory())
+    report = services.export_write(export=wxr.read(data), run=run)
+
+    assert report["failures"] == [] and report["counts"]["media"] == 2
+    assert sorted(old_site.paths()) == ["/photo.png", "/wp-content/uploads/2019/05/radis.png"]
+    post = Post.objects.get()
+    page = client.get(post.get_canonical_path()).content.decode()
+    images = dict((alt, src) for src, alt in _img_sources(page) if alt in ("Des radis", "Un champ"))
+    assert set(images) == {"Des radis", "Un champ"}
+    assert all(src.startswith("/media/library/") for src in images.values()), images
+    assert old_site.url not in page
+    assert set(post.media.all()) == set(MediaItem.objects.all())
+
+
+def _img_sources(page: str) -> list[tuple[str, str]]:
+    """Return the (src, alt) of every <img> of a page."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Images(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "img":
+                values = dict(attrs)
+                found.append((values.get("src") or "", values.get("alt") or ""))
+
+    Images().feed(page)
+    return found

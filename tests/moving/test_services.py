@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from blog.models import Page, Post, Tag
 from blog.services import posts_go_live
@@ -32,6 +32,13 @@ def no_media(monkeypatch):
     monkeypatch.setattr(services, "media_rewrite", lambda html, fetch: html)
     monkeypatch.setattr(services, "media_available", lambda: True)
     return fetched
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Read the report as written in the code."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -175,6 +182,45 @@ def test_a_taken_slug_is_suffixed(run):
     PostFactory(slug="des-radis")
     services.export_write(export=site(), run=run)
     assert Post.objects.filter(slug="des-radis-2", title="Des radis").exists()
+
+
+def test_slugs_are_valid_addresses_of_the_site(run):
+    from django.core.exceptions import ValidationError
+
+    from blog.models import slug_check_free
+
+    posts = [
+        # Blogger's slug for a Cyrillic title: a year's archive at /30/.
+        records.Post("1", "Привет, мир", "<p>Б</p>", slug="30", published_at=WHEN),
+        records.Post("2", "Feed", "<p>F</p>", slug="feed", published_at=WHEN),
+        records.Post("3", "2024", "<p>A</p>", slug="2024", published_at=WHEN),
+        records.Post("4", "Admin", "<p>P</p>", kind="page", slug="admin"),
+        records.Post("5", "Ещё раз", "<p>B</p>", slug="", published_at=WHEN),
+    ]
+    services.export_write(export=site(posts=posts, comments=[]), run=run)
+
+    slugs = {post.title: post.slug for post in [*Post.objects.all(), *Page.objects.all()]}
+    assert slugs == {
+        "Привет, мир": "privet-mir",
+        "Feed": "post-feed",
+        "2024": "post-2024",
+        "Admin": "page-admin",
+        "Ещё раз": "eschyo-raz",
+    }
+    for slug in slugs.values():
+        for model in (Post, Page):  # what an editor saving the post would be told
+            try:
+                slug_check_free(slug, taken_by=model.objects.none(), message="")
+            except ValidationError as refusal:  # pragma: no cover - the failure's message
+                pytest.fail(f"{slug}: {refusal}")
+
+
+def test_a_reserved_or_numeric_slug_is_never_made_even_when_suffixing(run):
+    # A post already has the transliterated title: the suffix goes after it, never a bare number.
+    PostFactory(slug="privet-mir")
+    record = records.Post("1", "Привет, мир", "<p>Б</p>", slug="30", published_at=WHEN)
+    services.export_write(export=site(posts=[record], comments=[]), run=run)
+    assert Post.objects.filter(slug="privet-mir-2", title="Привет, мир").exists()
 
 
 def test_a_rerun_updates_without_duplicating(run):
@@ -325,3 +371,47 @@ def test_nobody_who_left_here_is_subscribed_again(run):
         run=run,
     )
     assert Subscriber.objects.get(email="fa@example.org").status == Subscriber.Status.UNSUBSCRIBED
+
+
+@pytest.mark.parametrize(
+    ("site_url", "src", "fetched"),
+    [
+        # Ghost's own images, the site's address known.
+        ("https://ghost.example.com", "/content/images/2024/radis.jpg",
+         "https://ghost.example.com/content/images/2024/radis.jpg"),
+        # WordPress in a folder: a relative path is under the site's address.
+        ("https://old.example.com/blog", "wp-content/uploads/radis.jpg",
+         "https://old.example.com/blog/wp-content/uploads/radis.jpg"),
+        ("https://old.example.com/blog/", "../img/radis.jpg", "https://old.example.com/img/radis.jpg"),
+        # Already absolute: as it is.
+        ("https://old.example.com", "https://cdn.example.net/radis.jpg",
+         "https://cdn.example.net/radis.jpg"),
+    ],
+)  # fmt: skip
+def test_relative_images_are_fetched_from_the_old_site(
+    run, monkeypatch, no_media, site_url, src, fetched
+):
+    from moving import media
+
+    monkeypatch.setattr(services, "media_rewrite", media.html_media_rewrite)
+    post = records.Post("1", "Radis", f'<p><img src="{src}" alt="r"></p>', published_at=WHEN)
+    report = services.export_write(
+        export=site(site_url=site_url, posts=[post], comments=[]), run=run
+    )
+    assert no_media == [fetched]
+    assert report["failures"] == []
+
+
+def test_relative_images_without_the_site_address_are_kept_and_reported(run, monkeypatch, no_media):
+    from moving import media
+
+    monkeypatch.setattr(services, "media_rewrite", media.html_media_rewrite)
+    post = records.Post(
+        "1", "Radis", '<p><img src="/content/images/radis.jpg" alt="r"></p>', published_at=WHEN,
+        featured_image_url="/content/images/cover.jpg",
+    )  # fmt: skip
+    report = services.export_write(export=site(site_url="", posts=[post], comments=[]), run=run)
+    assert no_media == []  # nothing asked of the network
+    assert 'src="/content/images/radis.jpg"' in Post.objects.get().body
+    reasons = " ".join(failure["reason"] for failure in report["failures"])
+    assert "/content/images/radis.jpg" in reasons and "/content/images/cover.jpg" in reasons
