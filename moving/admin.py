@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -103,8 +105,15 @@ class ImportRunAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/moving/importrun/upload.html", context)
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        run = get_object_or_404(ImportRun.objects.select_related("created_by"), pk=object_id)
+        # The admin's own lookup: an address that is not a run's id is a 404 (and a redirect to the
+        # list, as for any model), never an error.
+        run = self.get_object(request, unquote(object_id))
+        if run is None:
+            raise Http404(_("This import no longer exists."))
         if not self.has_view_permission(request, run):
             raise PermissionDenied
         context = {

@@ -151,3 +151,12 @@ def test_an_editor_neither_sees_nor_reaches_the_export(client, settings, tmp_pat
     assert client.get(reverse("admin:moving_export")).status_code == 403
     download = reverse("admin:moving_export_download", args=["chez-soi-x.zip"])
     assert client.get(download).status_code == 403
+
+
+@pytest.mark.django_db
+def test_an_address_that_is_not_an_import_is_not_found(client):
+    client.force_login(SuperuserFactory())
+
+    response = client.get("/admin/moving/importrun/%C2%A6/change/")
+
+    assert response.status_code in (302, 404)
