@@ -35,17 +35,21 @@ class RequestSizeLimitMiddleware:
 
 
 class NulCharacterRefusalMiddleware:
-    """Answer 400 to a query string holding a NUL character, which no address of the site uses.
+    """Answer 400 to an address or query string holding a NUL character, which no address of
+    the site uses.
 
-    PostgreSQL cannot store or compare text with NUL: the admin's list filters, among others,
-    would pass it on and fail with a 500 (tests/test_hostile_input.py).
+    PostgreSQL cannot store or compare text with NUL: the admin's list filters and the lookup of
+    old addresses (moving's redirects), among others, would pass it on and fail with a 500
+    (tests/test_hostile_input.py).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        if any("\x00" in name + "".join(values) for name, values in request.GET.lists()):
+        if "\x00" in request.path or any(
+            "\x00" in name + "".join(values) for name, values in request.GET.lists()
+        ):
             return render(request, "400.html", status=400)
         return self.get_response(request)
 

@@ -157,9 +157,9 @@ def test_newsletter_links_with_made_up_tokens_get_a_clear_refusal(
     ):
         response = getattr(client, method)(address)
         # 400 and the "this link does not work" page; 404 when the text cannot be one path segment;
-        # 405 for a method the address does not take.
+        # 405 for a method the address does not take; the site's 400 page for a NUL in the address.
         assert response.status_code in (400, 404, 405), (address, response.status_code)
-        if response.status_code == 400:
+        if response.status_code == 400 and "\x00" not in token:
             assert "newsletter/link_problem.html" in [t.name for t in response.templates]
 
 
@@ -171,7 +171,7 @@ def test_comment_stop_links_with_made_up_tokens_get_a_clear_refusal(
     response = getattr(client, method)(f"/comments/stop/{path_segment(token)}/")
 
     assert response.status_code in (400, 404)
-    if response.status_code == 400:
+    if response.status_code == 400 and "\x00" not in token:  # else the site's own 400 page
         assert "comments/stop_notifications_invalid.html" in [t.name for t in response.templates]
 
 

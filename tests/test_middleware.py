@@ -84,3 +84,11 @@ def test_a_french_slug_beginning_like_a_language_code_is_found_in_french(client,
     assert "Un billet au nom trompeur" in response.content.decode()
     assert client.get(f"/en/{slug}/").status_code == 200
     assert client.get(f"/en/{slug}/")["Content-Language"] == "en"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("address", ["/tag/%00/feed/", "/ancien%00-billet.html", "/?q=a%00b"])
+def test_a_nul_character_in_an_address_is_refused_before_reaching_the_database(client, address):
+    # An unknown address goes on to the lookup of old addresses (moving's redirects), which
+    # PostgreSQL refuses when it holds a NUL.
+    assert client.get(address).status_code == 400
