@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import nh3
 from django.conf import settings
@@ -203,6 +203,18 @@ def slug_wanted(record: records.Post) -> str:
         or _usable_slug(record.title)
         or slugify(f"{record.kind}-{record.slug or record.source_id}")[:200]
     )
+
+
+def _term_paths(platform: str, term: records.Term) -> list[str]:
+    """Return the addresses a category, tag or label had on the old platform."""
+    slug = term.slug or slugify(term.name)
+    if platform == "wxr":
+        return [f"/category/{slug}/"] if term.kind == "category" else [f"/tag/{slug}/"]
+    if platform == "blogger":
+        return [f"/search/label/{quote(term.name)}"]
+    if platform in ("ghost", "overblog"):
+        return [f"/tag/{slug}/"]
+    return []
 
 
 def _path_of(url: str) -> str:
@@ -644,6 +656,21 @@ class _Writer:
                 Redirect.objects.update_or_create(
                     old_path=old_path[:1000],
                     defaults={"new_path": new_path, "note": f"{self.platform} {record.source_id}"},
+                )
+                self.count("redirects")
+        # The old site's pages of a category, a tag or a label, now a tag's page.
+        for term in self.export.terms:
+            tag = self.tags.get(term.source_id)
+            if tag is None:
+                continue
+            with translation.override(settings.LANGUAGE_CODE):
+                tag_path = tag.get_absolute_url()
+            for old_path in _term_paths(self.platform, term):
+                if old_path == tag_path:
+                    continue
+                Redirect.objects.update_or_create(
+                    old_path=old_path[:1000],
+                    defaults={"new_path": tag_path, "note": f"{self.platform} {term.kind}"},
                 )
                 self.count("redirects")
         for redirect in self.export.redirects:

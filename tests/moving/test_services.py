@@ -114,7 +114,7 @@ def test_writes_posts_pages_tags_and_authors(run):
 
     assert report["counts"] | {} == {
         "posts": 1, "pages": 1, "drafts": 1, "tags": 1, "categories": 1, "comments": 3,
-        "pingbacks": 1, "media": 0, "subscribers": 0, "redirects": 3,
+        "pingbacks": 1, "media": 0, "subscribers": 0, "redirects": 4,  # ?p=100, its permalink, ?p=101, /category/cuisine/
     }  # fmt: skip
     post = Post.objects.get(slug="des-radis")
     assert post.status == Post.Status.PUBLISHED and post.published_at == WHEN
@@ -232,7 +232,7 @@ def test_a_rerun_updates_without_duplicating(run):
     assert Post.objects.get(slug="des-radis").title == "Des radis, encore"
     assert Tag.objects.count() == 2 and Comment.objects.count() == 4
     assert get_user_model().objects.filter(email="alice@example.org").count() == 1
-    assert Redirect.objects.count() == 3
+    assert Redirect.objects.count() == 4
     assert ImportedObject.objects.filter(kind="post").count() == 2
 
 
@@ -415,3 +415,16 @@ def test_relative_images_without_the_site_address_are_kept_and_reported(run, mon
     assert 'src="/content/images/radis.jpg"' in Post.objects.get().body
     reasons = " ".join(failure["reason"] for failure in report["failures"])
     assert "/content/images/radis.jpg" in reasons and "/content/images/cover.jpg" in reasons
+
+
+def test_a_categorys_old_page_leads_to_its_tag(run, client):
+    export = site()
+    export.terms.append(records.Term("cat-9", "Potager d’hiver", "potager-dhiver", kind="category"))
+    export.posts[0].term_source_ids.append("cat-9")
+    services.export_write(export=export, run=run)
+
+    response = client.get("/category/potager-dhiver/")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/tag/potager-dhiver/"
+    assert client.get(response["Location"]).status_code == 200
