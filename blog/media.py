@@ -13,7 +13,6 @@ import math
 import posixpath
 import re
 import warnings
-import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -483,7 +482,8 @@ class _MediaImagesProcessor(Treeprocessor):
                 _replace_with_picture(parent, img, picture_of(item, alt=img.get("alt") or None))
         for index in raw_images:
             stash[index] = _RAW_IMG.sub(
-                lambda match: _raw_picture(match.group(0), items), stash[index]
+                lambda match: _raw_picture(match.group(0), items, root.makeelement),
+                stash[index],
             )
         self.extension.items = list(items.values())
 
@@ -509,15 +509,17 @@ def _raw_attributes(tag: str) -> dict[str, str]:
     return parser.attributes
 
 
-def _raw_picture(tag: str, items: dict[str, MediaItem]) -> str:
+def _raw_picture(tag: str, items: dict[str, MediaItem], make_element) -> str:
     """Return the raw `<img>` tag `tag` as the tree's library images are shown, if it is one."""
     attributes = _raw_attributes(tag)
     item = items.get(_file_name(attributes.get("src") or ""))
     if item is None:
         return tag
     # The same building as in the tree, on a small tree of its own, then written back as HTML.
-    holder = etree.Element("div")
-    img = etree.SubElement(holder, "img", attributes)
+    # Elements made by the tree's own factory (`make_element`): Markdown parses no XML.
+    holder = make_element("div", {})
+    img = make_element("img", attributes)
+    holder.append(img)
     _replace_with_picture(holder, img, picture_of(item, alt=attributes.get("alt") or None))
     return "".join(to_html_string(child) for child in holder)
 

@@ -11,22 +11,28 @@ and, for classic (non-block) content, `wpautop` (blank lines → paragraphs, new
 Parsing goes through defusedxml, which refuses entity expansion and external entities.
 """
 
+from __future__ import annotations
+
 import html
 import re
 import unicodedata
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
-from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as DefusedET
 from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from moving import records
 from moving.importers import ImportRefused
+
+if TYPE_CHECKING:  # the type only: every parse goes through defusedxml
+    from xml.etree.ElementTree import Element  # nosec B405
 
 WXR_NAMESPACE = re.compile(rb"https?://wordpress\.org/export/1\.[012]/")
 _WP_NS = re.compile(r"^https?://wordpress\.org/export/1\.[012]/$")

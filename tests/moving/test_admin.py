@@ -160,3 +160,9 @@ def test_an_address_that_is_not_an_import_is_not_found(client):
     response = client.get("/admin/moving/importrun/%C2%A6/change/")
 
     assert response.status_code in (302, 404)
+
+
+def test_the_upload_form_offers_every_format_detection_knows():
+    from moving.admin import FORMAT_CHOICES
+
+    assert [name for name, _label in FORMAT_CHOICES[1:]] == detect.FORMATS
