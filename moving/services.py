@@ -116,15 +116,51 @@ def html_for_body(source: str) -> str:
         source, tags=POST_TAGS, attributes=POST_ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel=None
     ).strip()
     if cleaned and not BLOCK_TAG.search(cleaned):
-        paragraphs = re.split(r"\n\s*\n", cleaned.replace("\r\n", "\n"))
-        cleaned = "\n\n".join(
-            "<p>" + paragraph.strip().replace("\n", "<br>\n") + "</p>"
-            for paragraph in paragraphs
-            if paragraph.strip()
-        )
+        cleaned = _in_paragraphs(cleaned)
+    elif cleaned:
+        cleaned = _loose_text_in_paragraphs(cleaned)
     # Markdown leaves HTML blocks as they are when each one starts a line after a blank line.
     return re.sub(r">\s*\n?\s*<(?=(?:p|div|h[1-6]|ul|ol|blockquote|pre|table|figure|hr|dl)\b)",
                   ">\n\n<", cleaned)  # fmt: skip
+
+
+def _in_paragraphs(text: str) -> str:
+    """Put text without block tags in paragraphs (blank lines), keeping its line breaks."""
+    paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
+    return "\n\n".join(
+        "<p>" + paragraph.strip().replace("\n", "<br>\n") + "</p>"
+        for paragraph in paragraphs
+        if paragraph.strip()
+    )
+
+
+MARKDOWN_BLOCK = re.compile(r"<(/?)(p|div|h[1-6]|ul|ol|blockquote|pre|table|figure|hr|dl)\b", re.I)
+VOID_TAG = re.compile(r"<(?:br|img|hr|source|wbr)\b", re.I)
+
+
+def _loose_text_in_paragraphs(html: str) -> str:
+    """Put in paragraphs the text left between blocks (Blogger's "text<br><ul>…"): Markdown would
+    read it as Markdown, curling its quotes and taking its `*` and `_` as emphasis."""
+    out: list[str] = []
+    run: list[str] = []  # the loose text and inline elements since the last block
+    depth = 0  # elements open, nh3's output being well formed
+
+    def flush():
+        loose = "".join(run)
+        run.clear()
+        has_block = MARKDOWN_BLOCK.search(loose)  # inside an inline element: left as it is
+        out.append(_in_paragraphs(loose) if loose.strip() and not has_block else loose)
+
+    for piece in re.split(r"(<[^>]*>)", html):
+        tag = re.match(r"<(/?)[a-zA-Z]", piece)
+        block = MARKDOWN_BLOCK.match(piece)
+        if depth == 0 and block and not block.group(1):
+            flush()
+        (out if run == [] and (depth or block) else run).append(piece)
+        if tag and not VOID_TAG.match(piece) and not piece.endswith("/>"):
+            depth += -1 if tag.group(1) else 1
+    flush()
+    return "".join(out)
 
 
 class _CommentText(HTMLParser):

@@ -676,6 +676,8 @@ def _caption(attrs: dict[str, str], inner: str) -> str:
     match = re.match(r"\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)$", inner, re.S)
     if match:
         image, text = match.group(1), match.group(2).strip()
+        if image.lstrip().startswith("<a") and not image.rstrip().endswith("</a>"):
+            image += "</a>"  # a link left open would take the caption and the rest of the post
     else:
         image, text = inner.strip(), ""
     text = text or attrs.get("caption", "")
