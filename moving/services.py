@@ -308,7 +308,10 @@ class _Writer:
         self.report["warnings"].append({"what": what, "reason": reason})
 
     def fail(self, what: str, reason: str) -> None:
-        self.report["failures"].append({"what": what, "reason": reason})
+        # An image shown twice in a post (its src and its srcset) fails once in the report.
+        failure = {"what": what, "reason": reason}
+        if failure not in self.report["failures"]:
+            self.report["failures"].append(failure)
 
     def count(self, kind: str) -> None:
         self.report["counts"][kind] += 1

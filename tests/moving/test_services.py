@@ -294,6 +294,23 @@ def test_media_failures_are_reported(run, no_media):
     assert report["failures"] and "missing.jpg" in report["failures"][0]["reason"]
 
 
+def test_an_image_that_fails_twice_in_a_post_is_one_line_of_the_report(run, no_media, monkeypatch):
+    export = site()
+    export.posts[0].featured_image_url = "https://old.example.com/missing.jpg"
+    export.posts[0].body_html += '<img src="https://old.example.com/missing.jpg" alt="">'
+
+    def rewrite(html, fetch):  # the body's own copy of the cover's image
+        fetch("https://old.example.com/missing.jpg")
+        return html
+
+    monkeypatch.setattr(services, "media_rewrite", rewrite)
+
+    report = services.export_write(export=export, run=run)
+
+    assert no_media.count("https://old.example.com/missing.jpg") >= 2
+    assert len([f for f in report["failures"] if "missing.jpg" in f["reason"]]) == 1
+
+
 def subscribers_site(*subscribers):
     return records.Export(platform="mailchimp", subscribers=list(subscribers))
 
