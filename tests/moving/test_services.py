@@ -308,7 +308,8 @@ def test_an_image_that_fails_twice_in_a_post_is_one_line_of_the_report(run, no_m
     report = services.export_write(export=export, run=run)
 
     assert no_media.count("https://old.example.com/missing.jpg") >= 2
-    assert len([f for f in report["failures"] if "missing.jpg" in f["reason"]]) == 1
+    lines = [f for f in report["failures"] if f["what"] == "post “Des radis”"]
+    assert len(lines) == 1 and "missing.jpg" in lines[0]["reason"]
 
 
 def subscribers_site(*subscribers):
