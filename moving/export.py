@@ -456,13 +456,13 @@ def export_state() -> dict | None:
 
 def site_export_start(*, user) -> bool:
     """Queue an export for `user`; return False if one is already queued or running."""
-    from moving import export_tasks
+    from moving import tasks
 
     state = export_state()
     if state and state["state"] in ("queued", "running"):
         return False
     cache.set(STATE_KEY, {"state": "queued", "done": 0, "total": 0, "file": ""}, STATE_TIMEOUT)
-    export_tasks.site_export.delay_on_commit(user.pk)
+    tasks.site_export.delay_on_commit(user.pk)
     return True
 
 

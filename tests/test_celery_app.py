@@ -49,3 +49,24 @@ def test_nothing_is_sent_before_the_transaction_commits(
 
     assert broker_down == []
     assert len(callbacks) == 1
+
+
+def test_every_task_lives_where_the_workers_look_for_them():
+    # Workers import each app's `tasks` module (app.autodiscover_tasks()) and nothing else: a task
+    # defined elsewhere is "unregistered" in a worker, and its message is dropped.
+    import ast
+    from pathlib import Path
+
+    from django.conf import settings
+
+    misplaced = []
+    for path in Path(settings.BASE_DIR).glob("*/**/*.py"):
+        if path.parts[len(Path(settings.BASE_DIR).parts)] in {".venv", "tests", "bench", "var"}:
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            decorators = getattr(node, "decorator_list", [])
+            names = {ast.unparse(d).split("(")[0] for d in decorators}
+            if names & {"shared_task", "app.task"} and path.name != "tasks.py":
+                misplaced.append(f"{path.relative_to(settings.BASE_DIR)}: {node.name}")
+    assert misplaced == []

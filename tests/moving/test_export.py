@@ -12,10 +12,11 @@ import defusedxml.ElementTree
 import pytest
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
 from comments.models import Comment
-from moving import export, export_tasks, export_views
+from moving import export, export_views, tasks
 from moving.models import Redirect
 from moving.wxr_writer import NAMESPACES
 from newsletter.importing import read_subscribers_csv
@@ -30,6 +31,7 @@ from tests.blog.factories import (
 )
 from tests.comments.factories import CommentFactory
 from tests.newsletter.factories import SubscriberFactory
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -263,7 +265,7 @@ def test_the_admin_export_runs_as_a_task_and_is_downloaded_by_the_owner(
     request._messages = _Messages()
 
     queued = []
-    monkeypatch.setattr(export_tasks.site_export, "delay_on_commit", queued.append)
+    monkeypatch.setattr(tasks.site_export, "delay_on_commit", queued.append)
 
     response = export_views.export_page(request)
 
@@ -274,7 +276,7 @@ def test_the_admin_export_runs_as_a_task_and_is_downloaded_by_the_owner(
     assert export_views.export_page(request).status_code == 302
     assert queued == [owner.pk]
 
-    export_tasks.site_export(owner.pk)
+    tasks.site_export(owner.pk)
 
     state = export.export_state()
     assert state["state"] == "done"
@@ -327,3 +329,24 @@ def locmem_cache(settings):
 class _Messages:
     def add(self, level, message, extra_tags=""):
         self.last = message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_exports_from_the_admin_and_a_real_worker_writes_the_zip(
+    client, celery_worker, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    build_site()
+    client.force_login(SuperuserFactory())
+    page = reverse("admin:moving_export")
+
+    client.post(page)
+    wait_until(lambda: export.export_state().get("state") == "done", what="the export")
+
+    name = export.export_state()["file"]
+    assert f'href="{name}"' in client.get(page).content.decode()
+    download = client.get(page + name)
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+    assert {"wordpress.xml", "chez-soi.json", "subscribers.csv", "manifest.json"} <= set(
+        archive.namelist()
+    )
