@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import re
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -459,9 +460,19 @@ def site_export_start(*, user) -> bool:
     from moving import tasks
 
     state = export_state()
-    if state and state["state"] in ("queued", "running"):
+    # One export at a time; one queued or last heard of longer ago than a task may run was lost
+    # (a worker killed, a message dropped) and no longer blocks a new one.
+    if (
+        state
+        and state["state"] in ("queued", "running")
+        and time.time() - state.get("at", 0) < tasks.SITE_TIME_LIMIT
+    ):
         return False
-    cache.set(STATE_KEY, {"state": "queued", "done": 0, "total": 0, "file": ""}, STATE_TIMEOUT)
+    cache.set(
+        STATE_KEY,
+        {"state": "queued", "done": 0, "total": 0, "file": "", "at": time.time()},
+        STATE_TIMEOUT,
+    )
     tasks.site_export.delay_on_commit(user.pk)
     return True
 
@@ -474,7 +485,7 @@ def site_export_run(*, user_id: int) -> Path | None:
     partial = directory / f".{name}.part"
 
     def progress(done: int, total: int) -> None:
-        state = {"state": "running", "done": done, "total": total, "file": ""}
+        state = {"state": "running", "done": done, "total": total, "file": "", "at": time.time()}
         cache.set(STATE_KEY, state, STATE_TIMEOUT)
 
     progress(0, 0)

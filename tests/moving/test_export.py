@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import defusedxml.ElementTree
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import reverse
@@ -350,3 +351,16 @@ def test_the_owner_exports_from_the_admin_and_a_real_worker_writes_the_zip(
     assert {"wordpress.xml", "chez-soi.json", "subscribers.csv", "manifest.json"} <= set(
         archive.namelist()
     )
+
+
+def test_an_export_lost_on_its_way_no_longer_blocks_the_next(monkeypatch, locmem_cache):
+    owner = SuperuserFactory()
+    queued = []
+    monkeypatch.setattr(tasks.site_export, "delay_on_commit", queued.append)
+    assert export.site_export_start(user=owner)
+    assert not export.site_export_start(user=owner)  # one at a time
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=tasks.SITE_TIME_LIMIT + 1)):
+        assert export.site_export_start(user=owner)  # the first one's message was lost
+
+    assert queued == [owner.pk, owner.pk]
