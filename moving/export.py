@@ -455,18 +455,23 @@ def export_state() -> dict | None:
     return cache.get(STATE_KEY)
 
 
+def export_is_busy(state: dict | None) -> bool:
+    """Return whether an export is queued or running. One queued, or last heard of, longer ago
+    than a task may run was lost (a worker killed, a message dropped): it no longer counts."""
+    from moving import tasks
+
+    return bool(
+        state
+        and state["state"] in ("queued", "running")
+        and time.time() - state.get("at", 0) < tasks.SITE_TIME_LIMIT
+    )
+
+
 def site_export_start(*, user) -> bool:
     """Queue an export for `user`; return False if one is already queued or running."""
     from moving import tasks
 
-    state = export_state()
-    # One export at a time; one queued or last heard of longer ago than a task may run was lost
-    # (a worker killed, a message dropped) and no longer blocks a new one.
-    if (
-        state
-        and state["state"] in ("queued", "running")
-        and time.time() - state.get("at", 0) < tasks.SITE_TIME_LIMIT
-    ):
+    if export_is_busy(export_state()):  # one at a time
         return False
     cache.set(
         STATE_KEY,

@@ -11,7 +11,14 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from moving.export import EXPORT_NAME, export_state, exports_dir, exports_list, site_export_start
+from moving.export import (
+    EXPORT_NAME,
+    export_is_busy,
+    export_state,
+    exports_dir,
+    exports_list,
+    site_export_start,
+)
 
 
 def _check(request) -> None:
@@ -29,7 +36,7 @@ def export_page(request):
             messages.warning(request, _("An export is already running."))
         return redirect(request.path)
     state = export_state()
-    running = bool(state and state["state"] in ("queued", "running"))
+    running = export_is_busy(state)
     context = {
         **admin.site.each_context(request),
         "title": _("Export the site"),
