@@ -269,6 +269,25 @@ def _media(hashes: dict[str, str]):
         }
 
 
+def _writing(writing) -> dict:
+    """Return what a post and a page both carry."""
+    return {
+        "id": writing.pk,
+        "title": writing.title,
+        "slug": writing.slug,
+        "url": writing.get_canonical_url(),
+        "status": writing.status,
+        "created_at": _iso(writing.created_at),
+        "updated_at": _iso(writing.updated_at),
+        "author": writing.author_id,
+        "language": writing.language,
+        "body": writing.body,
+        "body_html": absolute_links(writing.body_html),
+        "seo_title": writing.seo_title,
+        "seo_description": writing.seo_description,
+    }
+
+
 def _posts():
     posts = (
         Post.objects.select_related("cover")
@@ -278,24 +297,12 @@ def _posts():
     )
     for post in posts:
         yield {
-            "id": post.pk,
-            "title": post.title,
-            "slug": post.slug,
-            "url": post.get_canonical_url(),
-            "status": post.status,
+            **_writing(post),
             "published_at": _iso(post.published_at),
             "went_live_at": _iso(post.went_live_at),
-            "created_at": _iso(post.created_at),
-            "updated_at": _iso(post.updated_at),
-            "author": post.author_id,
-            "language": post.language,
-            "body": post.body,
-            "body_html": absolute_links(post.body_html),
             "excerpt": post.excerpt,
             "tags": [tag.slug for tag in post.tags.all()],
             "cover": post.cover.file.name if post.cover else None,
-            "seo_title": post.seo_title,
-            "seo_description": post.seo_description,
             "comments_open": post.comments_open,
             "email_subscribers": post.email_subscribers,
         }
@@ -304,21 +311,9 @@ def _posts():
 def _pages():
     for page in Page.objects.order_by("pk").iterator(chunk_size=500):
         yield {
-            "id": page.pk,
-            "title": page.title,
-            "slug": page.slug,
-            "url": page.get_canonical_url(),
-            "status": page.status,
-            "created_at": _iso(page.created_at),
-            "updated_at": _iso(page.updated_at),
-            "author": page.author_id,
-            "language": page.language,
-            "body": page.body,
-            "body_html": absolute_links(page.body_html),
+            **_writing(page),
             "in_navigation": page.in_navigation,
             "navigation_order": page.navigation_order,
-            "seo_title": page.seo_title,
-            "seo_description": page.seo_description,
         }
 
 
